@@ -1,0 +1,208 @@
+# Quire — build, run, test.
+#
+#   make            kernel/kernel, fs.img, mkfs/mkfs, mkfs/fsck
+#   make qemu       boot Quire in QEMU (CPUS=1..4, default 3); quit with Ctrl-a x
+#   make qemu-gdb   the same, stopped at the first instruction, for gdb-multiarch
+#   make test       every test: host tests and tests that boot Quire in QEMU
+#   make grade      the graded tests, one line each with points, then the score
+#   make bench      benchmarks, printed as a table of figures
+#   make deps       install the Debian/Ubuntu packages the build needs
+#   make clean
+#
+# The tools are checked before they are used: when one is missing, `make qemu`
+# and `make test` install it through `make deps` (on Debian and Ubuntu) or
+# print the exact command to run.
+
+K := kernel
+U := user
+CPUS ?= 3
+MEM ?= 128M
+FSIMG_MB ?= 128
+
+# ---------------------------------------------------------------- toolchain
+
+# The RISC-V cross compiler: the first prefix that has a gcc on PATH.
+TOOLPREFIXES := riscv64-unknown-elf- riscv64-linux-gnu- riscv64-elf- riscv64-unknown-linux-gnu-
+ifndef TOOLPREFIX
+TOOLPREFIX := $(firstword $(foreach p,$(TOOLPREFIXES),$(if $(shell command -v $(p)gcc 2>/dev/null),$(p))))
+endif
+
+CC      = $(TOOLPREFIX)gcc
+AS      = $(TOOLPREFIX)as
+LD      = $(TOOLPREFIX)ld
+OBJCOPY = $(TOOLPREFIX)objcopy
+OBJDUMP = $(TOOLPREFIX)objdump
+HOSTCC ?= gcc
+
+QEMU ?= qemu-system-riscv64
+
+# Python for the tests: the first interpreter that can import pytest (a pyenv
+# python3 early on PATH often cannot; Debian's /usr/bin/python3 can).
+ifndef PYTHON
+PYTHON := $(firstword $(foreach p,python3 /usr/bin/python3 /usr/local/bin/python3,$(if $(shell $(p) -c 'import pytest' 2>/dev/null && echo y),$(p))))
+endif
+
+# Debian/Ubuntu packages for everything: build, boot, debug, test, pictures.
+DEB_PACKAGES := make gcc libc6-dev gcc-riscv64-unknown-elf qemu-system-misc \
+                gdb-multiarch python3 python3-pytest python3-matplotlib
+
+# No floating point anywhere: the kernel never saves FP registers, and user
+# programs run with the FPU off.  gcc 12 needs zicsr/zifencei named; older
+# compilers reject the names, so probe for them.
+ARCH := $(if $(shell $(CC) -march=rv64imac_zicsr_zifencei -mabi=lp64 -E -x c /dev/null >/dev/null 2>&1 && echo y),rv64imac_zicsr_zifencei,rv64imac)
+
+COMMON_CFLAGS = -Wall -Werror -O2 -fno-omit-frame-pointer -ggdb -gdwarf-4 \
+  -march=$(ARCH) -mabi=lp64 -mcmodel=medany -mno-relax \
+  -ffreestanding -fno-common -nostdlib -fno-builtin -fno-stack-protector \
+  -fno-pie -no-pie -MD
+
+CFLAGS = $(COMMON_CFLAGS) -I$(K) -I.
+LDFLAGS = -z max-page-size=4096 --no-warn-rwx-segments
+
+# ---------------------------------------------------------------- kernel
+
+KSRCS := $(sort $(wildcard $(K)/*.c $(K)/*/*.c))
+KASMS := $(sort $(wildcard $(K)/*.S $(K)/*/*.S))
+# entry.S must come first: the linker script puts its code at 0x80000000.
+KOBJS := $(K)/boot/entry.o $(filter-out $(K)/boot/entry.o,$(KASMS:.S=.o) $(KSRCS:.c=.o))
+
+$(K)/kernel: $(KOBJS) $(K)/kernel.ld
+	$(LD) $(LDFLAGS) -T $(K)/kernel.ld -o $@ $(KOBJS)
+	$(OBJDUMP) -S $@ > $(K)/kernel.asm
+	$(OBJDUMP) -t $@ | sed '1,/SYMBOL TABLE/d; s/ .* / /; /^$$/d' > $(K)/kernel.sym
+
+$(K)/%.o: $(K)/%.c | toolchain
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(K)/%.o: $(K)/%.S | toolchain
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+# ---------------------------------------------------------------- user
+
+ULIBSRCS := $(sort $(wildcard $(U)/lib/*.c))
+ULIBASMS := $(sort $(wildcard $(U)/lib/*.S))
+ULIBOBJS := $(ULIBASMS:.S=.o) $(ULIBSRCS:.c=.o)
+UPROGS   := $(patsubst $(U)/%.c,$(U)/_%,$(sort $(wildcard $(U)/*.c)))
+
+UCFLAGS = $(COMMON_CFLAGS) -I. -I$(U)
+
+$(U)/%.o: $(U)/%.c | toolchain
+	$(CC) $(UCFLAGS) -c -o $@ $<
+
+$(U)/%.o: $(U)/%.S | toolchain
+	$(CC) $(UCFLAGS) -c -o $@ $<
+
+$(U)/_%: $(U)/%.o $(ULIBOBJS) $(U)/user.ld
+	$(LD) $(LDFLAGS) -T $(U)/user.ld -o $@ $< $(ULIBOBJS)
+
+.PRECIOUS: $(U)/%.o
+
+# ---------------------------------------------------------------- host tools
+
+HOSTCFLAGS = -Wall -Werror -O2 -g -I$(K)
+
+mkfs/mkfs: mkfs/mkfs.c $(wildcard mkfs/fsutil.[ch]) $(K)/uapi/fs.h
+	$(HOSTCC) $(HOSTCFLAGS) -o $@ mkfs/mkfs.c $(wildcard mkfs/fsutil.c)
+
+mkfs/fsck: mkfs/fsck.c $(wildcard mkfs/fsutil.[ch]) $(K)/uapi/fs.h
+	$(HOSTCC) $(HOSTCFLAGS) -o $@ mkfs/fsck.c $(wildcard mkfs/fsutil.c)
+
+# The files copied into the root directory of fs.img.
+FSFILES := README.md $(UPROGS)
+
+fs.img: mkfs/mkfs $(FSFILES)
+	mkfs/mkfs -s $(FSIMG_MB) $@ $(FSFILES)
+
+# ---------------------------------------------------------------- running
+
+QEMUDRIVE = -drive file=fs.img,if=none,format=raw,id=disk0 \
+            -device virtio-blk-device,drive=disk0,bus=virtio-mmio-bus.0
+QEMUOPTS = -machine virt -bios none -kernel $(K)/kernel -m $(MEM) -smp $(CPUS) \
+           -nographic -global virtio-mmio.force-legacy=false $(QEMUDRIVE)
+
+# A gdb port of one's own, so that users sharing a machine do not collide.
+GDBPORT := $(shell expr `id -u` % 5000 + 25000)
+
+all: $(K)/kernel fs.img mkfs/fsck
+
+qemu: need-boot $(K)/kernel fs.img
+	$(QEMU) $(QEMUOPTS)
+
+.gdbinit: $(K)/gdbinit.tmpl
+	sed "s/:1234/:$(GDBPORT)/" < $< > $@
+
+qemu-gdb: need-boot $(K)/kernel fs.img .gdbinit
+	@echo "*** Now run 'gdb-multiarch' in another window (port $(GDBPORT))." 1>&2
+	$(QEMU) $(QEMUOPTS) -S -gdb tcp::$(GDBPORT)
+
+# ---------------------------------------------------------------- tests
+
+PYTEST = $(PYTHON) -m pytest -q -p no:cacheprovider
+
+test: need-test all
+	$(PYTEST) grade
+
+grade: need-test all
+	$(PYTHON) grade/grade.py $(if $(LAB),--lab $(LAB))
+
+bench: need-test all
+	$(PYTHON) grade/bench.py
+
+# ---------------------------------------------------------------- tool checks
+
+# need-boot and need-test check the tools; what is missing is installed by
+# `make deps` on Debian/Ubuntu, or the exact command to run is printed.
+need-boot:
+	@$(MAKE) --no-print-directory check-tools NEED="cc qemu"
+need-test:
+	@$(MAKE) --no-print-directory check-tools NEED="cc qemu python"
+
+toolchain:
+	@test -n "$(TOOLPREFIX)" || { \
+	  echo "No RISC-V cross compiler found (tried: $(TOOLPREFIXES:%=%gcc))."; \
+	  echo "Install it with: make deps   (or: sudo apt-get install gcc-riscv64-unknown-elf)"; \
+	  exit 1; }
+
+check-tools:
+	@missing=""; \
+	case "$(NEED)" in *cc*) [ -n "$(TOOLPREFIX)" ] || missing="$$missing riscv-gcc"; \
+	  command -v $(HOSTCC) >/dev/null || missing="$$missing gcc";; esac; \
+	case "$(NEED)" in *qemu*) command -v $(QEMU) >/dev/null || missing="$$missing qemu";; esac; \
+	case "$(NEED)" in *python*) [ -n "$(PYTHON)" ] || missing="$$missing pytest";; esac; \
+	if [ -n "$$missing" ]; then \
+	  echo "Missing:$$missing. Installing the packages Quire needs (make deps)."; \
+	  $(MAKE) --no-print-directory deps || exit 1; \
+	  echo "Tools installed; carrying on with make $(MAKECMDGOALS)."; \
+	  $(MAKE) --no-print-directory $(MAKECMDGOALS); exit $$?; \
+	fi; \
+	v=$$($(QEMU) --version | sed -n 's/.*version \([0-9]*\)\.\([0-9]*\).*/\1 \2/p'); \
+	set -- $$v; \
+	if [ -z "$$1" ] || [ "$$1" -lt 7 ] || { [ "$$1" -eq 7 ] && [ "$$2" -lt 2 ]; }; then \
+	  echo "$(QEMU) is version $$1.$$2; Quire needs QEMU 7.2 or later."; \
+	  echo "On Debian 12 or Ubuntu 23.04+: sudo apt-get install qemu-system-misc"; exit 1; \
+	fi
+
+deps:
+	@if ! command -v apt-get >/dev/null; then \
+	  echo "This is not a Debian/Ubuntu system. Install these (or your system's"; \
+	  echo "equivalents) by hand: $(DEB_PACKAGES)"; exit 1; fi; \
+	if [ "$$(id -u)" -eq 0 ]; then SUDO=""; \
+	elif command -v sudo >/dev/null; then SUDO=sudo; \
+	else echo "Run as root: apt-get update && apt-get install -y $(DEB_PACKAGES)"; exit 1; fi; \
+	echo "+ $$SUDO apt-get update"; \
+	$$SUDO apt-get update -qq || exit 1; \
+	echo "+ $$SUDO apt-get install -y $(DEB_PACKAGES)"; \
+	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PACKAGES)
+
+# ---------------------------------------------------------------- cleaning
+
+clean:
+	rm -f $(K)/kernel $(K)/kernel.asm $(K)/kernel.sym .gdbinit fs.img \
+	  mkfs/mkfs mkfs/fsck $(U)/_* $(U)/initcode $(U)/initcode.out
+	find $(K) $(U) -name '*.[od]' -delete
+	rm -rf grade/__pycache__ grade/work
+
+-include $(KOBJS:.o=.d) $(ULIBOBJS:.o=.d) $(UPROGS:$(U)/_%=$(U)/%.d)
+
+.PHONY: all qemu qemu-gdb test grade bench need-boot need-test toolchain \
+        check-tools deps clean

@@ -1,0 +1,44 @@
+// Page-cache and writeback counters, returned by the wbstat(2) debug call.
+//
+// wbstat(-1, &st) fills the global part; wbstat(fd, &st) also fills the
+// per-file part for the file open on fd.  Counters that say "since boot"
+// only ever grow, so a test reads them before and after an operation and
+// subtracts.
+#ifndef QUIRE_UAPI_WBSTAT_H
+#define QUIRE_UAPI_WBSTAT_H
+
+#include <stdint.h>
+
+struct wbstat {
+  // Global: the state of the page cache now.
+  uint64_t nr_cached;        // folios in all page caches
+  uint64_t nr_dirty;         // folios marked dirty
+  uint64_t nr_writeback;     // folios under writeback (I/O in flight)
+  uint64_t free_pages;       // free physical pages
+  uint64_t total_pages;      // physical pages the allocator manages
+  // Global: totals since boot.
+  uint64_t pages_dirtied;    // clean -> dirty transitions
+  uint64_t pages_written;    // folios whose writeback started
+  uint64_t pages_reclaimed;  // clean folios dropped under memory pressure
+  uint64_t disk_reads;       // read requests completed by the disk
+  uint64_t disk_writes;      // write requests completed
+  uint64_t disk_read_bytes;
+  uint64_t disk_write_bytes;
+  uint64_t disk_flushes;     // FLUSH requests completed
+  uint64_t disk_errors;      // requests that completed with an error
+  uint64_t log_commits;      // metadata transactions committed
+  uint64_t throttled;        // times a writer slept in balance_dirty_pages
+  // Per file (only when a file descriptor was given).
+  uint64_t f_ino;            // inode number
+  uint64_t f_size;           // i_size in bytes
+  uint64_t f_nrpages;        // folios of this file in the cache
+  uint64_t f_dirty;          // ... marked DIRTY
+  uint64_t f_writeback;      // ... marked WRITEBACK
+  uint64_t f_towrite;        // ... marked TOWRITE
+  uint64_t f_writeback_index; // where the next cyclic writeback starts
+  uint64_t f_pages_written;  // folios of this file written since boot
+  uint64_t f_disk_blocks;    // blocks allocated on disk
+  uint64_t f_wb_err;         // the mapping's errseq_t, raw
+};
+
+#endif
