@@ -43,6 +43,13 @@ struct superblock {
 #define DIND_SLOT   (NDIRECT + 1)   // addrs[] index of the double indirect
 
 // On-disk inode.  type 0 means the inode is free.
+//
+// nlink counts the directory entries that name the inode, not counting
+// "." and "..".  So a file has one link per name, and every directory has
+// nlink 1: mkdir and rmdir never change the parent's nlink.  The root,
+// which no entry names, counts one link for itself.  An allocated inode
+// with nlink 0 that no entry names is an orphan (unlinked while still
+// open); the kernel frees orphans at mount.  mkfs/fsck checks this rule.
 struct dinode {
   int16_t  type;                  // T_DIR, T_FILE, T_DEVICE (uapi/stat.h)
   int16_t  major;                 // device number (T_DEVICE only)
@@ -57,7 +64,8 @@ struct dinode {
 #define BPB         (BSIZE * 8)                       // bitmap bits per block
 #define BBLOCK(b, sb)  ((b) / BPB + (sb).bmapstart)   // bitmap block for b
 
-// The log header: the commit record.  n == 0 means the log is empty.
+// The log header: the commit record.  n == 0 means the log is empty; the
+// header always carries LOG_MAGIC, empty or not.
 // When n > 0, log block i (at logstart + 1 + i) holds the new contents of
 // block[i], and replay copies it there.  The checksum covers n, block[]
 // and the contents of the n logged blocks, so a torn or stale log is never
