@@ -18,7 +18,6 @@ import hashlib
 import os
 import random
 import re
-import shutil
 import struct
 import subprocess
 from pathlib import Path
