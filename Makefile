@@ -107,11 +107,12 @@ mkfs/mkfs: mkfs/mkfs.c $(wildcard mkfs/fsutil.[ch]) $(K)/uapi/fs.h
 mkfs/fsck: mkfs/fsck.c $(wildcard mkfs/fsutil.[ch]) $(K)/uapi/fs.h
 	$(HOSTCC) $(HOSTCFLAGS) -o $@ mkfs/fsck.c $(wildcard mkfs/fsutil.c)
 
-# The files copied into the root directory of fs.img.
+# The files copied into the root directory of fs.img: README.md becomes
+# /README, user/_cat becomes /cat.
 FSFILES := README.md $(UPROGS)
 
 fs.img: mkfs/mkfs $(FSFILES)
-	mkfs/mkfs -s $(FSIMG_MB) $@ $(FSFILES)
+	mkfs/mkfs -s $(FSIMG_MB) $@ README=README.md $(UPROGS)
 
 # ---------------------------------------------------------------- running
 

@@ -86,7 +86,7 @@ struct logheader {
 #define DIRSIZ 60
 struct dirent {
   uint32_t inum;
-  char name[DIRSIZ];            // NUL-terminated unless exactly DIRSIZ long
+  char name[DIRSIZ];            // NUL-terminated (at most DIRSIZ-1 bytes)
 };
 
 #endif

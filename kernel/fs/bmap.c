@@ -1,0 +1,176 @@
+// The block map: which disk block holds block bn of a file.
+//
+//   bn < NDIRECT                      addrs[bn]
+//   bn < NDIRECT + NINDIRECT          the indirect block at addrs[IND_SLOT]
+//   bn < MAXFILE                      the double-indirect block at
+//                                     addrs[DIND_SLOT] points to indirect
+//                                     blocks, each covering NINDIRECT blocks
+//
+// An address of 0 is a hole.  Indirect blocks are metadata: they are
+// changed through the log.
+#include "types.h"
+#include "param.h"
+#include "uapi/errno.h"
+#include "uapi/fs.h"
+#include "lib/lib.h"
+#include "fs/buf.h"
+#include "fs/log.h"
+#include "fs/fs.h"
+
+// A fresh block for metadata: allocated and zeroed through the log.
+static uint
+alloc_meta(uint dev)
+{
+  uint b = balloc(dev);
+
+  if (b) {
+    struct buf *bp = bgetzero(dev, b);
+    log_write(bp);
+    brelse(bp);
+  }
+  return b;
+}
+
+// Look up (and with alloc, fill) slot i of the indirect block at *ind,
+// creating the indirect block itself if needed.  Returns 0, 1 if the slot
+// was filled now, or -errno.
+static int
+indirect_slot(struct inode *ip, uint *ind, uint i, int alloc, uint *addr)
+{
+  if (*ind == 0) {
+    if (!alloc) {
+      *addr = 0;
+      return 0;
+    }
+    if ((*ind = alloc_meta(ip->dev)) == 0)
+      return -ENOSPC;
+    iupdate(ip);
+  }
+  struct buf *bp = bread(ip->dev, *ind);
+  uint *a = (uint *)bp->data;
+  int fresh = 0;
+  if (a[i] == 0 && alloc) {
+    if ((a[i] = balloc(ip->dev)) == 0) {
+      brelse(bp);
+      return -ENOSPC;
+    }
+    log_write(bp);
+    fresh = 1;
+  }
+  *addr = a[i];
+  brelse(bp);
+  return fresh;
+}
+
+// The disk block holding file block bn of ip, in *addr (0 for a hole when
+// !alloc).  With alloc, a hole gets a new block.  Returns 1 if the block
+// is new (its contents are undefined, except for directories, whose new
+// blocks are zeroed), 0 if it existed or stays a hole, or -ENOSPC/-EFBIG.
+// Called with ip locked and, when alloc, inside an operation.
+int
+bmap(struct inode *ip, uint64 bn, int alloc, uint *addr)
+{
+  int r;
+
+  if (bn < NDIRECT) {
+    r = 0;
+    if (ip->addrs[bn] == 0 && alloc) {
+      if ((ip->addrs[bn] = balloc(ip->dev)) == 0)
+        return -ENOSPC;
+      iupdate(ip);
+      r = 1;
+    }
+    *addr = ip->addrs[bn];
+  } else if (bn < NDIRECT + NINDIRECT) {
+    r = indirect_slot(ip, &ip->addrs[IND_SLOT], bn - NDIRECT, alloc, addr);
+  } else if (bn < MAXFILE) {
+    bn -= NDIRECT + NINDIRECT;
+    uint ind;
+    r = indirect_slot(ip, &ip->addrs[DIND_SLOT], bn / NINDIRECT, alloc, &ind);
+    if (r < 0 || ind == 0) {
+      *addr = 0;
+      return r < 0 ? r : 0;
+    }
+    if (r == 1) {
+      // The new indirect block from balloc must be zeroed first.
+      struct buf *bp = bgetzero(ip->dev, ind);
+      log_write(bp);
+      brelse(bp);
+    }
+    uint dind_entry = ind;
+    r = indirect_slot(ip, &dind_entry, bn % NINDIRECT, alloc, addr);
+  } else {
+    return -EFBIG;
+  }
+  if (r == 1 && ip->type == T_DIR) {
+    struct buf *bp = bgetzero(ip->dev, *addr);
+    log_write(bp);
+    brelse(bp);
+  }
+  return r;
+}
+
+// Free the blocks that indirect block ind lists for file blocks at or
+// after from (counted from the start of what ind covers), and ind itself
+// when from is 0.  depth 1: the entries are data blocks; depth 2: they are
+// indirect blocks.  A block freed whole is not rewritten, so truncating
+// even a huge file logs only bitmap blocks and a few indirect blocks.
+static void
+free_indirect(struct inode *ip, uint ind, uint64 from, int depth)
+{
+  struct buf *bp = bread(ip->dev, ind);
+  uint *a = (uint *)bp->data;
+  uint64 span = depth == 2 ? NINDIRECT : 1;   // file blocks per entry
+  int changed = 0;
+
+  for (uint i = from / span; i < NINDIRECT; i++) {
+    if (a[i] == 0)
+      continue;
+    uint64 sub = (i == from / span) ? from % span : 0;
+    if (depth == 2)
+      free_indirect(ip, a[i], sub, 1);
+    else
+      bfree(ip->dev, a[i]);
+    if (sub == 0 && from != 0) {
+      a[i] = 0;
+      changed = 1;
+    }
+  }
+  if (changed)
+    log_write(bp);
+  brelse(bp);
+  if (from == 0)
+    bfree(ip->dev, ind);
+}
+
+// Free every block of ip at or beyond file block ceil(length / BSIZE), and
+// set the size to length.  Called with ip locked, inside an operation.
+// A truncate of a huge file can free more blocks than one operation may
+// log; callers split it (see itrunc_op in file.c).
+void
+itrunc(struct inode *ip, uint64 length)
+{
+  uint64 keep = (length + BSIZE - 1) / BSIZE;   // blocks that stay
+
+  for (uint64 bn = keep; bn < NDIRECT; bn++) {
+    if (ip->addrs[bn]) {
+      bfree(ip->dev, ip->addrs[bn]);
+      ip->addrs[bn] = 0;
+    }
+  }
+  if (ip->addrs[IND_SLOT] && keep < NDIRECT + NINDIRECT) {
+    uint64 from = keep > NDIRECT ? keep - NDIRECT : 0;
+    free_indirect(ip, ip->addrs[IND_SLOT], from, 1);
+    if (from == 0)
+      ip->addrs[IND_SLOT] = 0;
+  }
+  if (ip->addrs[DIND_SLOT]) {
+    uint64 base = NDIRECT + NINDIRECT;
+    uint64 from = keep > base ? keep - base : 0;
+    free_indirect(ip, ip->addrs[DIND_SLOT], from, 2);
+    if (from == 0)
+      ip->addrs[DIND_SLOT] = 0;
+  }
+  ip->size = length;
+  iupdate(ip);
+}

@@ -1,0 +1,327 @@
+// The write-ahead log for metadata, with group commit.
+//
+// A file-system call brackets its metadata changes with begin_op() and
+// end_op(), and marks each block it changed with log_write() instead of
+// writing it.  The changed blocks stay in the buffer cache, pinned, and
+// accumulate in the running transaction; many calls share one transaction
+// (group commit).  A transaction commits when the log is nearly full, when
+// fsync or sync asks for it (log_force), or every few seconds.
+//
+// Commit writes the blocks to the log area, then the header (the commit
+// record), then the blocks to their home locations, and finally an empty
+// header.  Because the disk has a volatile write cache, a completed write
+// is not yet durable and later writes may reach the platter first; FLUSH
+// requests order the steps:
+//
+//   log blocks  FLUSH  header  FLUSH  home blocks, empty header  FLUSH
+//
+// After a power cut, a header with a valid checksum means the transaction
+// committed, and mount copies its blocks home again (replay); anything
+// else means it never committed, and none of it happened.  The last FLUSH
+// makes the home blocks and the empty header durable before the next
+// commit reuses the log area.
+#include "types.h"
+#include "param.h"
+#include "uapi/fs.h"
+#include "lib/lib.h"
+#include "lib/spinlock.h"
+#include "proc/proc.h"
+#include "dev/blk.h"
+#include "fs/buf.h"
+#include "fs/log.h"
+#include "fs/fs.h"
+
+static struct {
+  struct spinlock lock;
+  uint dev;
+  uint start;            // block number of the header
+  uint size;             // most blocks one transaction may hold
+  int outstanding;       // calls between begin_op and end_op
+  int committing;        // a commit is writing; nobody may begin
+  int commit_wanted;     // commit as soon as outstanding reaches 0
+  uint64 tid;            // the running transaction
+  uint64 done_tid;       // the last transaction known to be committed
+  uint64 ncommits;       // for wbstat
+  uint32 seq;            // written into each header
+  uint n;                // blocks in the running transaction
+  uint block[LOGMAX];    // their home block numbers
+} log;
+
+static void replay(void);
+
+void
+initlog(uint dev, struct superblock *sb)
+{
+  initlock(&log.lock, "log");
+  log.dev = dev;
+  log.start = sb->logstart;
+  // The buffer cache must hold every logged block plus room for readers.
+  log.size = MIN(MIN(sb->nlog - 1, LOGMAX), NBUF - 32);
+  log.tid = 1;
+  replay();
+}
+
+// 32-bit FNV-1a, as uapi/fs.h defines the header checksum.
+static uint32
+fnv1a(uint32 h, const void *data, uint64 n)
+{
+  const uchar *p = data;
+
+  for (uint64 i = 0; i < n; i++)
+    h = (h ^ p[i]) * 16777619U;
+  return h;
+}
+
+static uint32
+header_checksum(struct logheader *lh, uchar **blocks)
+{
+  uint32 h = 2166136261U;
+
+  h = fnv1a(h, &lh->n, 4);
+  h = fnv1a(h, &lh->seq, 4);
+  h = fnv1a(h, lh->block, 4 * lh->n);
+  for (uint i = 0; i < lh->n; i++)
+    h = fnv1a(h, blocks[i], BSIZE);
+  return h;
+}
+
+// Write the header block: n == 0 empties the log.
+static void
+write_header(uint n, uchar **blocks)
+{
+  struct buf *hb = bgetzero(log.dev, log.start);
+  struct logheader *lh = (struct logheader *)hb->data;
+
+  lh->magic = LOG_MAGIC;
+  lh->n = n;
+  lh->seq = log.seq;
+  for (uint i = 0; i < n; i++)
+    lh->block[i] = log.block[i];
+  lh->checksum = header_checksum(lh, blocks);
+  if (bwrite(hb) != 0)
+    panic("log: cannot write the log header");
+  brelse(hb);
+}
+
+static void
+flush(void)
+{
+  if (blk_flush() != 0)
+    panic("log: disk FLUSH failed");
+}
+
+// Write n cached blocks to the disk blocks where(0..n-1), all requests in
+// flight at once, and wait for every one.  Runs of consecutive disk
+// blocks go out as one multi-segment request.
+static void
+write_blocks(uint n, uchar **data, uint (*where)(uint i))
+{
+  struct blk_request *reqs[LOGMAX];
+  int nreq = 0;
+
+  for (uint i = 0; i < n; i++) {
+    struct blk_request *req = nreq > 0 ? reqs[nreq - 1] : 0;
+    if (req == 0 || req->nseg == BLK_MAXSEG || req->blockno + req->nseg != where(i)) {
+      req = reqs[nreq++] = blk_alloc();
+      req->op = BLK_WRITE;
+      req->blockno = where(i);
+    }
+    req->seg[req->nseg].addr = data[i];
+    req->seg[req->nseg].len = BSIZE;
+    req->nseg++;
+  }
+  int err = blk_submit_batch(reqs, nreq);
+  for (int i = 0; i < nreq; i++)
+    blk_free(reqs[i]);
+  if (err)
+    panic("log: disk write failed");
+}
+
+static uint
+log_slot(uint i)
+{
+  return log.start + 1 + i;
+}
+
+static uint
+home_slot(uint i)
+{
+  return log.block[i];
+}
+
+// Commit the running transaction.  Nobody else is in the log (committing
+// is set), so the pinned buffers hold stable contents.
+static void
+commit(void)
+{
+  static struct buf *bufs[LOGMAX];
+  static uchar *data[LOGMAX];
+  uint n = log.n;
+
+  if (n == 0)
+    return;
+  for (uint i = 0; i < n; i++) {
+    bufs[i] = bread(log.dev, log.block[i]);
+    data[i] = bufs[i]->data;
+  }
+  log.seq++;
+  write_blocks(n, data, log_slot);
+  flush();
+  write_header(n, data);          // the commit point
+  flush();
+  write_blocks(n, data, home_slot);
+  for (uint i = 0; i < n; i++)
+    bitmap_committed(log.block[i], data[i]);
+  write_header(0, data);
+  flush();
+  for (uint i = 0; i < n; i++) {
+    bunpin(bufs[i]);
+    brelse(bufs[i]);
+  }
+  log.n = 0;
+}
+
+// Called with log.lock held, outstanding == 0 and no commit running.
+static void
+commit_locked(void)
+{
+  log.committing = 1;
+  release(&log.lock);
+  commit();
+  acquire(&log.lock);
+  log.committing = 0;
+  log.commit_wanted = 0;
+  log.done_tid = log.tid;
+  log.tid++;
+  log.ncommits++;
+  wakeup(&log);
+}
+
+// Start a file-system call.  Waits while a commit runs, and commits first
+// if the running transaction might not have room for this call.
+void
+begin_op(void)
+{
+  acquire(&log.lock);
+  for (;;) {
+    if (log.committing) {
+      sleep(&log, &log.lock);
+    } else if (log.commit_wanted ||
+               log.n + (log.outstanding + 1) * MAXOPBLOCKS > log.size) {
+      log.commit_wanted = 1;
+      if (log.outstanding == 0)
+        commit_locked();
+      else
+        sleep(&log, &log.lock);
+    } else {
+      log.outstanding++;
+      break;
+    }
+  }
+  release(&log.lock);
+}
+
+// End a file-system call.  The last one out commits if a commit is wanted.
+void
+end_op(void)
+{
+  acquire(&log.lock);
+  if (log.outstanding <= 0 || log.committing)
+    panic("end_op: not in an operation");
+  log.outstanding--;
+  if (log.outstanding == 0 && log.commit_wanted)
+    commit_locked();
+  release(&log.lock);
+}
+
+// Record that the caller changed b (which it holds locked): the block
+// joins the running transaction and stays pinned in the cache until the
+// commit has written it.
+void
+log_write(struct buf *b)
+{
+  acquire(&log.lock);
+  if (log.outstanding < 1)
+    panic("log_write: outside of an operation");
+  uint i;
+  for (i = 0; i < log.n; i++)
+    if (log.block[i] == b->blockno)
+      break;   // already in this transaction: absorbed
+  if (i == log.n) {
+    if (log.n >= log.size)
+      panic("log_write: transaction too big");
+    log.block[log.n++] = b->blockno;
+    bpin(b);
+  }
+  release(&log.lock);
+}
+
+// Make every completed file-system call durable: commit the running
+// transaction (or wait for the commit in progress) unless it is empty.
+// Does not FLUSH when there was nothing to commit; callers that need the
+// disk cache emptied anyway call blk_flush().  Returns 0.
+int
+log_force(void)
+{
+  acquire(&log.lock);
+  if (log.committing || log.n > 0) {
+    uint64 target = log.tid;
+    while (log.done_tid < target) {
+      if (!log.committing && log.outstanding == 0) {
+        commit_locked();
+      } else {
+        log.commit_wanted = 1;
+        sleep(&log, &log.lock);
+      }
+    }
+  }
+  release(&log.lock);
+  return 0;
+}
+
+uint64
+log_commits(void)
+{
+  return log.ncommits;
+}
+
+// At mount: if the log holds a committed transaction, copy its blocks
+// home, then empty the log.
+static void
+replay(void)
+{
+  static uchar *data[LOGMAX];
+  struct buf *hb = bread(log.dev, log.start);
+  struct logheader *lh = (struct logheader *)hb->data;
+  uint n = lh->n;
+
+  log.seq = lh->seq;
+  if (lh->magic != LOG_MAGIC || n == 0 || n > log.size) {
+    brelse(hb);
+    return;
+  }
+  struct buf *lbufs[LOGMAX];
+  for (uint i = 0; i < n; i++) {
+    lbufs[i] = bread(log.dev, log.start + 1 + i);
+    data[i] = lbufs[i]->data;
+  }
+  if (header_checksum(lh, data) != lh->checksum) {
+    // The commit record never fully reached the disk: nothing to do.
+    for (uint i = 0; i < n; i++)
+      brelse(lbufs[i]);
+    brelse(hb);
+    return;
+  }
+  printf("log: replaying %d blocks of transaction %d\n", n, lh->seq);
+  for (uint i = 0; i < n; i++) {
+    log.block[i] = lh->block[i];
+    binvalidate(log.dev, log.block[i]);
+  }
+  brelse(hb);
+  write_blocks(n, data, home_slot);
+  for (uint i = 0; i < n; i++)
+    brelse(lbufs[i]);
+  flush();
+  write_header(0, data);
+  flush();
+}

@@ -1,0 +1,17 @@
+// The metadata log.  See log.c.
+#ifndef QUIRE_LOG_H
+#define QUIRE_LOG_H
+
+#include "types.h"
+
+struct buf;
+struct superblock;
+
+void initlog(uint dev, struct superblock *sb);
+void begin_op(void);
+void end_op(void);
+void log_write(struct buf *b);
+int log_force(void);
+uint64 log_commits(void);
+
+#endif

@@ -1,0 +1,652 @@
+// System calls on files, directories and paths.  Each checks its
+// arguments, so that a bad descriptor, pointer or length gives -errno and
+// never reaches the layers below.
+#include "types.h"
+#include "param.h"
+#include "riscv.h"
+#include "uapi/errno.h"
+#include "uapi/fcntl.h"
+#include "uapi/fs.h"
+#include "uapi/stat.h"
+#include "lib/lib.h"
+#include "lib/sleeplock.h"
+#include "mm/mm.h"
+#include "proc/proc.h"
+#include "proc/syscall.h"
+#include "fs/fs.h"
+#include "fs/file.h"
+#include "fs/log.h"
+#include "fs/sync.h"
+
+// The open file for descriptor argument n, or 0.
+static struct file *
+argfd(int n, int *pfd)
+{
+  int fd = argint(n);
+  struct file *f;
+
+  if (fd < 0 || fd >= NOFILE || (f = myproc()->ofile[fd]) == 0)
+    return 0;
+  if (pfd)
+    *pfd = fd;
+  return f;
+}
+
+// Give f a descriptor in the current process: the lowest free one.
+static int
+fdalloc(struct file *f)
+{
+  struct proc *p = myproc();
+
+  for (int fd = 0; fd < NOFILE; fd++) {
+    if (p->ofile[fd] == 0) {
+      p->ofile[fd] = f;
+      return fd;
+    }
+  }
+  return -EMFILE;
+}
+
+int64
+sys_dup(void)
+{
+  struct file *f = argfd(0, 0);
+
+  if (f == 0)
+    return -EBADF;
+  int fd = fdalloc(f);
+  if (fd >= 0)
+    filedup(f);
+  return fd;
+}
+
+int64
+sys_dup2(void)
+{
+  struct file *f = argfd(0, 0);
+  int newfd = argint(1);
+  struct proc *p = myproc();
+
+  if (f == 0 || newfd < 0 || newfd >= NOFILE)
+    return -EBADF;
+  if (p->ofile[newfd] == f)
+    return newfd;
+  if (p->ofile[newfd])
+    fileclose(p->ofile[newfd]);
+  p->ofile[newfd] = filedup(f);
+  return newfd;
+}
+
+// A byte count argument: negative counts are invalid.
+static int64
+argcount(int n)
+{
+  return (int64)argraw(n);
+}
+
+int64
+sys_read(void)
+{
+  struct file *f = argfd(0, 0);
+  int n = argint(2);
+
+  if (f == 0)
+    return -EBADF;
+  if (n < 0)
+    return -EINVAL;
+  return fileread(f, argaddr(1), n);
+}
+
+int64
+sys_write(void)
+{
+  struct file *f = argfd(0, 0);
+  int n = argint(2);
+
+  if (f == 0)
+    return -EBADF;
+  if (n < 0)
+    return -EINVAL;
+  return filewrite(f, argaddr(1), n);
+}
+
+int64
+sys_pread(void)
+{
+  struct file *f = argfd(0, 0);
+  int64 n = argcount(2);
+  int64 off = argraw(3);
+
+  if (f == 0 || !f->readable)
+    return -EBADF;
+  if (f->type != FD_INODE)
+    return -ESPIPE;
+  if (n < 0 || off < 0)
+    return -EINVAL;
+  return file_pread(f, argaddr(1), n, off);
+}
+
+int64
+sys_pwrite(void)
+{
+  struct file *f = argfd(0, 0);
+  int64 n = argcount(2);
+  int64 off = argraw(3);
+
+  if (f == 0 || !f->writable)
+    return -EBADF;
+  if (f->type != FD_INODE)
+    return -ESPIPE;
+  if (n < 0 || off < 0)
+    return -EINVAL;
+  return file_pwrite(f, argaddr(1), n, off);
+}
+
+int64
+sys_lseek(void)
+{
+  struct file *f = argfd(0, 0);
+  int64 off = argraw(1);
+  int whence = argint(2);
+  int64 base;
+
+  if (f == 0)
+    return -EBADF;
+  if (f->type != FD_INODE)
+    return -ESPIPE;
+  acquiresleep(&f->pos_lock);
+  switch (whence) {
+  case SEEK_SET:
+    base = 0;
+    break;
+  case SEEK_CUR:
+    base = f->off;
+    break;
+  case SEEK_END:
+    ilock(f->ip);
+    base = f->ip->size;
+    iunlock(f->ip);
+    break;
+  default:
+    releasesleep(&f->pos_lock);
+    return -EINVAL;
+  }
+  if (base + off < 0 || (off > 0 && base + off < base)) {
+    releasesleep(&f->pos_lock);
+    return -EINVAL;
+  }
+  f->off = base + off;
+  releasesleep(&f->pos_lock);
+  return base + off;
+}
+
+int64
+sys_close(void)
+{
+  int fd;
+  struct file *f = argfd(0, &fd);
+
+  if (f == 0)
+    return -EBADF;
+  myproc()->ofile[fd] = 0;
+  fileclose(f);
+  return 0;
+}
+
+int64
+sys_fstat(void)
+{
+  struct file *f = argfd(0, 0);
+
+  if (f == 0)
+    return -EBADF;
+  return filestat(f, argaddr(1));
+}
+
+// link(old, new): another name for an existing file.
+int64
+sys_link(void)
+{
+  char name[DIRSIZ], new[MAXPATH], old[MAXPATH];
+  struct inode *dp, *ip;
+  int r;
+
+  if ((r = argstr(0, old, MAXPATH)) < 0 || (r = argstr(1, new, MAXPATH)) < 0)
+    return r;
+  begin_op();
+  if ((r = namei_err(old, &ip)) < 0) {
+    end_op();
+    return r;
+  }
+  ilock(ip);
+  if (ip->type == T_DIR) {
+    iunlockput(ip);
+    end_op();
+    return -EPERM;
+  }
+  ip->nlink++;
+  iupdate(ip);
+  iunlock(ip);
+
+  if ((r = nameiparent_err(new, name, &dp)) < 0)
+    goto undo;
+  ilock(dp);
+  if (dp->nlink == 0) {
+    r = -ENOENT;
+  } else if (dp->dev != ip->dev) {
+    r = -EXDEV;
+  } else {
+    r = dirlink(dp, name, ip->inum);
+  }
+  iunlockput(dp);
+  if (r < 0)
+    goto undo;
+  iput(ip);
+  end_op();
+  return 0;
+
+undo:
+  ilock(ip);
+  ip->nlink--;
+  iupdate(ip);
+  iunlockput(ip);
+  end_op();
+  return r;
+}
+
+static int
+is_dot_or_dotdot(const char *name)
+{
+  return namecmp(name, ".") == 0 || namecmp(name, "..") == 0;
+}
+
+// unlink(path): remove a name.  A directory must be empty.  The inode is
+// freed when its last name and last reference are gone.
+int64
+sys_unlink(void)
+{
+  char name[DIRSIZ], path[MAXPATH];
+  struct inode *ip, *dp;
+  uint off;
+  int r;
+
+  if ((r = argstr(0, path, MAXPATH)) < 0)
+    return r;
+  begin_op();
+  if ((r = nameiparent_err(path, name, &dp)) < 0) {
+    end_op();
+    return r;
+  }
+  ilock(dp);
+  if (is_dot_or_dotdot(name)) {
+    r = -EINVAL;
+    goto out_dp;
+  }
+  if ((ip = dirlookup(dp, name, &off)) == 0) {
+    r = -ENOENT;
+    goto out_dp;
+  }
+  ilock(ip);
+  if (ip->nlink < 1)
+    panic("unlink: nlink < 1");
+  if (ip->type == T_DIR && !isdirempty(ip)) {
+    iunlockput(ip);
+    r = -ENOTEMPTY;
+    goto out_dp;
+  }
+  dirunlink(dp, off);
+  ip->nlink--;
+  iupdate(ip);
+  iunlockput(ip);
+  r = 0;
+out_dp:
+  iunlockput(dp);
+  end_op();
+  return r;
+}
+
+// Create path as a new inode of the given type, or (for T_FILE without
+// excl) open the existing file.  Returns the inode locked and referenced
+// in *ipp, 0 or -errno.  Inside an operation.
+static int
+create(const char *path, short type, short major, short minor, int excl,
+       struct inode **ipp)
+{
+  char name[DIRSIZ];
+  struct inode *ip, *dp;
+  int r;
+
+  if ((r = nameiparent_err(path, name, &dp)) < 0)
+    return r;
+  ilock(dp);
+  if (dp->nlink == 0) {
+    // The directory was removed while someone still had it open.
+    iunlockput(dp);
+    return -ENOENT;
+  }
+  if ((ip = dirlookup(dp, name, 0)) != 0) {
+    iunlockput(dp);
+    ilock(ip);
+    if (type == T_FILE && !excl && (ip->type == T_FILE || ip->type == T_DEVICE)) {
+      *ipp = ip;
+      return 0;
+    }
+    iunlockput(ip);
+    return -EEXIST;
+  }
+  if ((ip = ialloc(dp->dev, type)) == 0) {
+    iunlockput(dp);
+    return -ENOSPC;
+  }
+  ilock(ip);
+  ip->major = major;
+  ip->minor = minor;
+  ip->nlink = 1;
+  iupdate(ip);
+  // A directory's "." and ".." do not count in anyone's nlink.
+  if (type == T_DIR) {
+    if ((r = dirlink(ip, ".", ip->inum)) < 0 || (r = dirlink(ip, "..", dp->inum)) < 0)
+      goto fail;
+  }
+  if ((r = dirlink(dp, name, ip->inum)) < 0)
+    goto fail;
+  iunlockput(dp);
+  *ipp = ip;
+  return 0;
+
+fail:
+  // Undo: nlink 0 makes the final iput free the new inode.
+  ip->nlink = 0;
+  iupdate(ip);
+  iunlockput(ip);
+  iunlockput(dp);
+  return r;
+}
+
+int64
+sys_open(void)
+{
+  char path[MAXPATH];
+  int flags = argint(1);
+  struct inode *ip;
+  struct file *f;
+  int fd, r;
+  int acc = flags & O_ACCMODE;
+
+  if ((r = argstr(0, path, MAXPATH)) < 0)
+    return r;
+  if (acc == 3 || (flags & ~(O_ACCMODE | O_CREATE | O_TRUNC | O_EXCL | O_APPEND)))
+    return -EINVAL;
+
+  begin_op();
+  if (flags & O_CREATE) {
+    r = create(path, T_FILE, 0, 0, flags & O_EXCL, &ip);
+  } else if ((r = namei_err(path, &ip)) == 0) {
+    ilock(ip);
+  }
+  if (r < 0) {
+    end_op();
+    return r;
+  }
+  if (ip->type == T_DIR && acc != O_RDONLY) {
+    r = -EISDIR;
+    goto bad;
+  }
+  if (ip->type == T_DEVICE && (ip->major < 0 || ip->major >= NDEV || !devsw[ip->major].read)) {
+    r = -ENXIO;
+    goto bad;
+  }
+  r = -ENFILE;
+  if ((f = filealloc()) == 0)
+    goto bad;
+  if ((fd = fdalloc(f)) < 0) {
+    fileclose(f);
+    r = fd;
+    goto bad;
+  }
+  if (ip->type == T_DEVICE) {
+    f->type = FD_DEVICE;
+    f->major = ip->major;
+  } else {
+    f->type = FD_INODE;
+  }
+  f->ip = ip;
+  f->readable = acc != O_WRONLY;
+  f->writable = acc != O_RDONLY;
+  f->append = (flags & O_APPEND) != 0;
+  if ((flags & O_TRUNC) && ip->type == T_FILE && f->writable)
+    itrunc(ip, 0);
+  iunlock(ip);
+  end_op();
+  return fd;
+
+bad:
+  iunlockput(ip);
+  end_op();
+  return r;
+}
+
+int64
+sys_mkdir(void)
+{
+  char path[MAXPATH];
+  struct inode *ip;
+  int r;
+
+  if ((r = argstr(0, path, MAXPATH)) < 0)
+    return r;
+  begin_op();
+  if ((r = create(path, T_DIR, 0, 0, 1, &ip)) == 0)
+    iunlockput(ip);
+  end_op();
+  return r;
+}
+
+int64
+sys_mknod(void)
+{
+  char path[MAXPATH];
+  struct inode *ip;
+  int major = argint(1), minor = argint(2);
+  int r;
+
+  if ((r = argstr(0, path, MAXPATH)) < 0)
+    return r;
+  if (major < 0 || major >= NDEV || minor < 0 || minor > 0x7fff)
+    return -EINVAL;
+  begin_op();
+  if ((r = create(path, T_DEVICE, major, minor, 1, &ip)) == 0)
+    iunlockput(ip);
+  end_op();
+  return r;
+}
+
+int64
+sys_chdir(void)
+{
+  char path[MAXPATH];
+  struct inode *ip;
+  struct proc *p = myproc();
+  int r;
+
+  if ((r = argstr(0, path, MAXPATH)) < 0)
+    return r;
+  begin_op();
+  if ((r = namei_err(path, &ip)) < 0) {
+    end_op();
+    return r;
+  }
+  ilock(ip);
+  if (ip->type != T_DIR) {
+    iunlockput(ip);
+    end_op();
+    return -ENOTDIR;
+  }
+  iunlock(ip);
+  iput(p->cwd);
+  end_op();
+  p->cwd = ip;
+  return 0;
+}
+
+// Free the kernel copies of exec's arguments.
+static void
+free_args(char **argv)
+{
+  for (int i = 0; i < MAXARG && argv[i]; i++)
+    kfree(argv[i]);
+}
+
+int64
+sys_exec(void)
+{
+  char path[MAXPATH], *argv[MAXARG + 1];
+  uint64 uargv = argaddr(1);
+  int r;
+
+  if ((r = argstr(0, path, MAXPATH)) < 0)
+    return r;
+  memset(argv, 0, sizeof(argv));
+  for (int i = 0; ; i++) {
+    uint64 uarg;
+    if (i > MAXARG) {
+      r = -E2BIG;
+      goto out;
+    }
+    if ((r = fetchaddr(uargv + sizeof(uint64) * i, &uarg)) < 0)
+      goto out;
+    if (uarg == 0)
+      break;
+    if (i == MAXARG) {
+      r = -E2BIG;
+      goto out;
+    }
+    if ((argv[i] = kalloc()) == 0) {
+      r = -ENOMEM;
+      goto out;
+    }
+    if ((r = fetchstr(uarg, argv[i], PGSIZE)) < 0) {
+      if (r == -ENAMETOOLONG)
+        r = -E2BIG;
+      goto out;
+    }
+  }
+  r = kexec(path, argv);
+out:
+  free_args(argv);
+  return r;
+}
+
+int64
+sys_pipe(void)
+{
+  uint64 fdarray = argaddr(0);
+  struct file *rf, *wf;
+  struct proc *p = myproc();
+  int fd[2], r;
+
+  if ((r = pipealloc(&rf, &wf)) < 0)
+    return r;
+  fd[0] = fdalloc(rf);
+  fd[1] = fd[0] < 0 ? -EMFILE : fdalloc(wf);
+  if (fd[1] < 0) {
+    if (fd[0] >= 0)
+      p->ofile[fd[0]] = 0;
+    fileclose(rf);
+    fileclose(wf);
+    return -EMFILE;
+  }
+  if (copyout(p->pagetable, fdarray, fd, sizeof(fd)) < 0) {
+    p->ofile[fd[0]] = 0;
+    p->ofile[fd[1]] = 0;
+    fileclose(rf);
+    fileclose(wf);
+    return -EFAULT;
+  }
+  return 0;
+}
+
+int64
+sys_ftruncate(void)
+{
+  struct file *f = argfd(0, 0);
+  int64 length = argraw(1);
+
+  if (f == 0)
+    return -EBADF;
+  if (f->type != FD_INODE || !f->writable || length < 0)
+    return -EINVAL;
+  if ((uint64)length > (uint64)MAXFILE * BSIZE)
+    return -EFBIG;
+  begin_op();
+  ilock(f->ip);
+  int r = 0;
+  if (f->ip->type != T_FILE)
+    r = -EINVAL;
+  else
+    r = truncate_file(f->ip, length);
+  iunlock(f->ip);
+  end_op();
+  return r;
+}
+
+int64
+sys_fsync(void)
+{
+  struct file *f = argfd(0, 0);
+
+  if (f == 0)
+    return -EBADF;
+  if (f->type != FD_INODE)
+    return -EINVAL;
+  return vfs_fsync(f, 0);
+}
+
+int64
+sys_fdatasync(void)
+{
+  struct file *f = argfd(0, 0);
+
+  if (f == 0)
+    return -EBADF;
+  if (f->type != FD_INODE)
+    return -EINVAL;
+  return vfs_fsync(f, 1);
+}
+
+int64
+sys_sync(void)
+{
+  sync_all();
+  return 0;
+}
+
+int64
+sys_syncfs(void)
+{
+  struct file *f = argfd(0, 0);
+
+  if (f == 0)
+    return -EBADF;
+  return sync_all();
+}
+
+// sync_file_range(fd, offset, nbytes, flags): nbytes 0 means "to the end
+// of the file".  Data reaches its blocks during write(2) for now, so the
+// flags have nothing left to start or wait for.
+int64
+sys_sync_file_range(void)
+{
+  struct file *f = argfd(0, 0);
+  int64 off = argraw(1), nbytes = argraw(2);
+  uint flags = argint(3);
+
+  if (f == 0)
+    return -EBADF;
+  if (off < 0 || nbytes < 0 || off + nbytes < off ||
+      (flags & ~(SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER)))
+    return -EINVAL;
+  if (f->type != FD_INODE)
+    return -ESPIPE;
+  return 0;
+}

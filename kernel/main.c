@@ -1,0 +1,50 @@
+// The kernel's entry in supervisor mode: hart 0 sets everything up while
+// the other harts wait, then every hart enters the scheduler.
+#include "types.h"
+#include "param.h"
+#include "riscv.h"
+#include "lib/lib.h"
+#include "mm/mm.h"
+#include "proc/proc.h"
+#include "trap/trap.h"
+#include "dev/console.h"
+#include "dev/blk.h"
+#include "fs/buf.h"
+#include "fs/fs.h"
+#include "fs/file.h"
+
+static volatile int started = 0;
+
+void
+kmain(void)
+{
+  if (cpuid() == 0) {
+    consoleinit();
+    printf_init();
+    printf("\nquire kernel is booting\n");
+    kinit();          // physical pages
+    kvminit();        // the kernel page table
+    kvminithart();    // turn on paging
+    proc_init();      // the process table
+    trapinit();
+    trapinithart();   // trap vector
+    plicinit();       // interrupt controller
+    plicinithart();
+    binit();          // buffer cache
+    iinit();          // inode table
+    fileinit();       // file table
+    rename_init();
+    blk_init();       // the disk
+    userinit();       // the first process; it mounts the file system
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    started = 1;
+  } else {
+    while (started == 0)
+      ;
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    kvminithart();
+    trapinithart();
+    plicinithart();
+  }
+  scheduler();
+}

@@ -1,0 +1,30 @@
+// Basic types used throughout the kernel.
+#ifndef QUIRE_TYPES_H
+#define QUIRE_TYPES_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <stdbool.h>
+
+typedef unsigned int   uint;
+typedef unsigned short ushort;
+typedef unsigned char  uchar;
+typedef uint8_t  uint8;
+typedef uint16_t uint16;
+typedef uint32_t uint32;
+typedef uint64_t uint64;
+typedef int64_t  int64;
+typedef int32_t  int32;
+
+typedef uint64 pte_t;
+typedef uint64 *pagetable_t;   // 512 PTEs
+typedef uint64 pgoff_t;        // index of a page within a file
+typedef int64  loff_t;         // byte offset within a file
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
+#define container_of(ptr, type, member) \
+  ((type *)((char *)(ptr) - offsetof(type, member)))
+
+#endif
