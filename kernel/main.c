@@ -9,6 +9,10 @@
 #include "trap/trap.h"
 #include "dev/console.h"
 #include "dev/blk.h"
+#include "mm/folio.h"
+#include "mm/pagemap.h"
+#include "mm/reclaim.h"
+#include "mm/trace.h"
 #include "fs/buf.h"
 #include "fs/fs.h"
 #include "fs/file.h"
@@ -30,10 +34,15 @@ kmain(void)
     trapinithart();   // trap vector
     plicinit();       // interrupt controller
     plicinithart();
+    folio_init();     // folio wait locks
+    pagecache_init(); // xarray nodes
+    reclaim_init();   // the LRU list
+    trace_init();     // the writeback trace ring
     binit();          // buffer cache
     iinit();          // inode table
     fileinit();       // file table
     rename_init();
+    fs_writeback_init();
     blk_init();       // the disk
     userinit();       // the first process; it mounts the file system
     __atomic_thread_fence(__ATOMIC_SEQ_CST);

@@ -13,7 +13,7 @@
 #define MAXARG       32     // exec arguments
 #define MAXPATH     256     // longest path name, including the NUL
 #define USERSTACK     8     // pages of user stack
-#define MAXOPBLOCKS  16     // most log blocks one file-system call writes
+#define MAXOPBLOCKS  20     // most log blocks one file-system call writes
 #define TICK_HZ     100     // timer interrupts per second
 
 #endif

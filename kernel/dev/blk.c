@@ -43,6 +43,7 @@ blk_alloc(void)
   pool.free = req->next;
   release(&pool.lock);
 
+  req->dev = 0;
   req->nseg = 0;
   req->error = 0;
   req->done = 0;
@@ -144,9 +145,16 @@ blk_rw(enum blk_op op, uint64 blockno, void *buf, int nblocks)
 int
 blk_flush(void)
 {
-  if (!virtio_blk_can_flush())
+  return blk_flush_dev(0);
+}
+
+int
+blk_flush_dev(int dev)
+{
+  if (!virtio_blk_can_flush(dev))
     return 0;   // no volatile cache to empty
   struct blk_request *req = blk_alloc();
+  req->dev = dev;
   req->op = BLK_FLUSH;
   req->nseg = 0;
   int err = blk_submit_wait(req);
@@ -157,11 +165,11 @@ blk_flush(void)
 uint64
 blk_capacity(void)
 {
-  return virtio_blk_capacity() / (BSIZE / 512);
+  return virtio_blk_capacity(0) / (BSIZE / 512);
 }
 
 void
 blk_get_stats(struct blk_stats *st)
 {
-  virtio_blk_stats(st);
+  virtio_blk_stats(0, st);
 }

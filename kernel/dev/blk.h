@@ -22,6 +22,7 @@ struct blk_seg {
 };
 
 struct blk_request {
+  int dev;              // which disk: 0 is the file system's
   enum blk_op op;
   uint64 blockno;       // first block (BSIZE bytes each); unused for FLUSH
   int nseg;
@@ -42,7 +43,8 @@ int blk_submit_wait(struct blk_request *req);
 int blk_submit_batch(struct blk_request **reqs, int n);
 int blk_rw(enum blk_op op, uint64 blockno, void *buf, int nblocks);
 int blk_flush(void);
-uint64 blk_capacity(void);           // disk size in blocks
+int blk_flush_dev(int dev);
+uint64 blk_capacity(void);           // the file-system disk's size in blocks
 
 // Request allocation from a fixed pool; blk_alloc sleeps until one is free.
 struct blk_request *blk_alloc(void);

@@ -15,6 +15,7 @@
 #include "lib/lib.h"
 #include "lib/spinlock.h"
 #include "mm/mm.h"
+#include "uapi/errno.h"
 #include "fs/buf.h"
 #include "fs/log.h"
 #include "fs/fs.h"
@@ -25,9 +26,21 @@ static uchar *committed[MAXBMAP];   // one page per bitmap block
 static uint nbmap;
 static uint alloc_hint;             // where the next search starts
 
+// Free space and delayed allocation.  write(2) gives a dirty folio no
+// block; it reserves one instead, and writeback allocates it later.  A
+// reservation must never fail to turn into a block, or data that write(2)
+// accepted would be lost, so write(2) fails with ENOSPC up front when
+// free - reserved is too small.  Blocks freed by a transaction that has
+// not committed count as free here: if writeback meets one, it commits
+// and tries again.
+static struct spinlock space_lock;
+static uint64 nfree;                // zero bits in the bitmap
+static uint64 nreserved;            // blocks promised to dirty folios
+
 void
 bitmap_init(void)
 {
+  initlock(&space_lock, "space");
   nbmap = (sb.size + BPB - 1) / BPB;
   if (nbmap > MAXBMAP)
     panic("bitmap_init: disk too large (%d bitmap blocks)", nbmap);
@@ -38,7 +51,61 @@ bitmap_init(void)
     memmove(committed[i], b->data, BSIZE);
     brelse(b);
   }
+  for (uint blk = sb.datastart; blk < sb.size; blk++)
+    if (!((committed[blk / BPB][(blk % BPB) / 8] >> (blk % 8)) & 1))
+      nfree++;
   alloc_hint = sb.datastart;
+}
+
+uint64
+free_blocks(void)
+{
+  return nfree - nreserved;
+}
+
+// Indirect blocks that writing n delayed blocks of one file may need, at
+// worst: one per NINDIRECT data blocks, plus one more and the double
+// indirect block for a run that straddles their boundaries.
+static uint64
+meta_for(uint64 n)
+{
+  return n ? (n + NINDIRECT - 1) / NINDIRECT + 2 : 0;
+}
+
+// Reserve space for one more dirty folio of ip without a disk block.
+// 0, or -ENOSPC.  Called with the folio locked.
+int
+reserve_delalloc(struct inode *ip)
+{
+  int r = 0;
+
+  acquire(&space_lock);
+  uint64 want = 1 + meta_for(ip->i_delalloc + 1) - meta_for(ip->i_delalloc);
+  if (nfree < nreserved + want) {
+    r = -ENOSPC;
+  } else {
+    nreserved += want;
+    ip->i_delalloc++;
+    ip->i_reserved += want;
+  }
+  release(&space_lock);
+  return r;
+}
+
+// A delayed folio of ip no longer needs its reservation: it got its
+// block (allocated, and the block was taken from the reservation by
+// balloc_reserved) or it was truncated away.
+void
+release_delalloc(struct inode *ip, int allocated)
+{
+  acquire(&space_lock);
+  if (ip->i_delalloc == 0)
+    panic("release_delalloc: nothing reserved");
+  uint64 give = 1 + meta_for(ip->i_delalloc) - meta_for(ip->i_delalloc - 1);
+  ip->i_delalloc--;
+  ip->i_reserved -= give;
+  nreserved -= give;
+  release(&space_lock);
 }
 
 // The log calls this for every block it has just written home: if it is
@@ -56,12 +123,9 @@ bit(const uchar *map, uint i)
   return (map[i / 8] >> (i % 8)) & 1;
 }
 
-// Allocate a block inside the current operation; 0 if the disk is full.
-// The block's contents are whatever the disk holds: a caller that uses it
-// for metadata zeroes it through the log, and file data is written whole
-// before anything points to it.
-uint
-balloc(uint dev)
+// Find and take a free block inside the current operation; 0 if none.
+static uint
+take_block(uint dev)
 {
   for (uint n = 0; n < sb.nblocks; ) {
     uint b = alloc_hint;
@@ -74,6 +138,9 @@ balloc(uint dev)
         log_write(bp);
         brelse(bp);
         alloc_hint = b + 1 < sb.size ? b + 1 : sb.datastart;
+        acquire(&space_lock);
+        nfree--;
+        release(&space_lock);
         return b;
       }
     }
@@ -81,6 +148,29 @@ balloc(uint dev)
     alloc_hint = b < sb.size ? b : sb.datastart;
   }
   return 0;
+}
+
+// Allocate a block inside the current operation, for metadata or for a
+// write that reserved nothing; space reserved for delayed folios is not
+// touched.  0 if the disk is full.  The block's contents are whatever the
+// disk holds: a caller that uses it for metadata zeroes it through the
+// log, and file data is written whole before anything points to it.
+uint
+balloc(uint dev)
+{
+  acquire(&space_lock);
+  int ok = nfree > nreserved;
+  release(&space_lock);
+  return ok ? take_block(dev) : 0;
+}
+
+// Allocate a block for writeback of a delayed folio (or an indirect block
+// it needs): space was reserved, so this may use reserved space.  0 only
+// if every free block was freed by an uncommitted transaction.
+uint
+balloc_reserved(uint dev)
+{
+  return take_block(dev);
 }
 
 // Free a block inside the current operation.
@@ -96,4 +186,7 @@ bfree(uint dev, uint b)
   bp->data[i / 8] &= ~(1 << (i % 8));
   log_write(bp);
   brelse(bp);
+  acquire(&space_lock);
+  nfree++;
+  release(&space_lock);
 }

@@ -17,11 +17,20 @@
 #include "fs/log.h"
 #include "fs/fs.h"
 
+// Take a block: from the unreserved space, or (BMAP_RESERVED) from the
+// space reserved for the file's delayed folios.
+static uint
+alloc_block(struct inode *ip, int mode)
+{
+  return mode == BMAP_RESERVED ? balloc_reserved(ip->dev) : balloc(ip->dev);
+}
+
 // A fresh block for metadata: allocated and zeroed through the log.
 static uint
-alloc_meta(uint dev)
+alloc_meta(struct inode *ip, int mode)
 {
-  uint b = balloc(dev);
+  uint b = alloc_block(ip, mode);
+  uint dev = ip->dev;
 
   if (b) {
     struct buf *bp = bgetzero(dev, b);
@@ -42,7 +51,7 @@ indirect_slot(struct inode *ip, uint *ind, uint i, int alloc, uint *addr)
       *addr = 0;
       return 0;
     }
-    if ((*ind = alloc_meta(ip->dev)) == 0)
+    if ((*ind = alloc_meta(ip, alloc)) == 0)
       return -ENOSPC;
     iupdate(ip);
   }
@@ -50,7 +59,7 @@ indirect_slot(struct inode *ip, uint *ind, uint i, int alloc, uint *addr)
   uint *a = (uint *)bp->data;
   int fresh = 0;
   if (a[i] == 0 && alloc) {
-    if ((a[i] = balloc(ip->dev)) == 0) {
+    if ((a[i] = alloc_block(ip, alloc)) == 0) {
       brelse(bp);
       return -ENOSPC;
     }
@@ -63,10 +72,12 @@ indirect_slot(struct inode *ip, uint *ind, uint i, int alloc, uint *addr)
 }
 
 // The disk block holding file block bn of ip, in *addr (0 for a hole when
-// !alloc).  With alloc, a hole gets a new block.  Returns 1 if the block
+// alloc is BMAP_LOOKUP).  Otherwise a hole gets a new block, taken as
+// alloc says (BMAP_ALLOC or BMAP_RESERVED).  Returns 1 if the block
 // is new (its contents are undefined, except for directories, whose new
 // blocks are zeroed), 0 if it existed or stays a hole, or -ENOSPC/-EFBIG.
-// Called with ip locked and, when alloc, inside an operation.
+// Called with ip->i_map_lock held (or ip locked, for directories) and,
+// when allocating, inside an operation.
 int
 bmap(struct inode *ip, uint64 bn, int alloc, uint *addr)
 {
@@ -75,7 +86,7 @@ bmap(struct inode *ip, uint64 bn, int alloc, uint *addr)
   if (bn < NDIRECT) {
     r = 0;
     if (ip->addrs[bn] == 0 && alloc) {
-      if ((ip->addrs[bn] = balloc(ip->dev)) == 0)
+      if ((ip->addrs[bn] = alloc_block(ip, alloc)) == 0)
         return -ENOSPC;
       iupdate(ip);
       r = 1;
@@ -144,9 +155,8 @@ free_indirect(struct inode *ip, uint ind, uint64 from, int depth)
 }
 
 // Free every block of ip at or beyond file block ceil(length / BSIZE), and
-// set the size to length.  Called with ip locked, inside an operation.
-// A truncate of a huge file can free more blocks than one operation may
-// log; callers split it (see itrunc_op in file.c).
+// set the size to length.  Called with ip locked (and its i_map_lock
+// held), inside an operation.
 void
 itrunc(struct inode *ip, uint64 length)
 {

@@ -1,8 +1,7 @@
 // Reading and writing an inode's contents.
 //
-// Directories are metadata: their blocks go through the buffer cache and
-// the log.  Regular files take a direct path for now: each block is
-// written to the disk at once through the buffer cache, outside the log.
+// Regular files go through the page cache (mm/filemap.c).  Directories
+// are metadata: their blocks go through the buffer cache and the log.
 #include "types.h"
 #include "param.h"
 #include "uapi/errno.h"
@@ -11,6 +10,7 @@
 #include "proc/proc.h"
 #include "fs/buf.h"
 #include "fs/log.h"
+#include "mm/pagemap.h"
 #include "fs/fs.h"
 
 // Read up to n bytes at offset off into dst (a user address if user_dst).
@@ -20,6 +20,9 @@ int64
 readi(struct inode *ip, int user_dst, uint64 dst, uint64 off, uint64 n)
 {
   uint64 done = 0;
+
+  if (ip->type == T_FILE)
+    return filemap_read(ip, user_dst, dst, off, n);
 
   if (off >= ip->size)
     return 0;
@@ -54,7 +57,8 @@ readi(struct inode *ip, int user_dst, uint64 dst, uint64 off, uint64 n)
 
 // Write n bytes from src (a user address if user_src) at offset off,
 // growing the file if needed.  Returns the number of bytes written, or
-// -errno if none were.  Called with ip locked, inside an operation.
+// -errno if none were.  Called with ip locked; for a directory, inside an
+// operation.
 int64
 writei(struct inode *ip, int user_src, uint64 src, uint64 off, uint64 n)
 {
@@ -65,64 +69,71 @@ writei(struct inode *ip, int user_src, uint64 src, uint64 off, uint64 n)
     return -EINVAL;
   if (off + n > (uint64)MAXFILE * BSIZE)
     return -EFBIG;
+  if (ip->type == T_FILE)
+    return filemap_write(ip, user_src, src, off, n);
+  if (ip->type != T_DIR)
+    return -EINVAL;
   while (done < n) {
     uint addr;
     uint64 boff = off % BSIZE;
     uint64 m = MIN(n - done, BSIZE - boff);
-    int fresh = bmap(ip, off / BSIZE, 1, &addr);
-    if (fresh < 0) {
-      err = fresh;
+    int r = bmap(ip, off / BSIZE, BMAP_ALLOC, &addr);
+    if (r < 0) {
+      err = r;
       break;
     }
-    // A new file block has undefined contents: start from zeros.
-    struct buf *bp = (fresh && ip->type != T_DIR) ? bgetzero(ip->dev, addr)
-                                                  : bread(ip->dev, addr);
+    struct buf *bp = bread(ip->dev, addr);   // new blocks come zeroed
     if (either_copyin(bp->data + boff, user_src, src, m) < 0) {
       brelse(bp);
       err = -EFAULT;
       break;
     }
-    if (ip->type == T_DIR) {
-      log_write(bp);
-    } else if (bwrite(bp) != 0) {
-      brelse(bp);
-      err = -EIO;
-      break;
-    }
+    log_write(bp);
     brelse(bp);
     done += m;
     off += m;
     src += m;
   }
   if (off > ip->size && done > 0)
-    ip->size = off;
+    ip->size = ip->i_disksize = off;
   // The block map or the size may have changed.
   iupdate(ip);
   return done > 0 ? (int64)done : err;
 }
 
-// Set the size of regular file ip (locked) to length, inside an operation.
-// Shrinking frees the blocks past the end and zeroes the rest of the last
-// block, so that growing the file again shows zeros there, not old bytes.
+// Set the size of regular file ip (locked) to length.  Runs its own log
+// operation, because shrinking waits for writeback first.
+//
+// Shrinking: i_size drops first, so writeback leaves the doomed folios
+// alone; the folios past the end leave the cache (after any write in
+// flight); the rest of the last partial page becomes zeros; then the
+// blocks are freed.  Growing leaves a hole, which reads as zeros.
 int
 truncate_file(struct inode *ip, uint64 length)
 {
-  if (length >= ip->size) {
-    ip->size = length;   // the new part is a hole: it reads as zeros
-    iupdate(ip);
-    return 0;
-  }
-  if (length % BSIZE) {
-    uint addr;
-    if (bmap(ip, length / BSIZE, 0, &addr) == 0 && addr != 0) {
-      struct buf *bp = bread(ip->dev, addr);
-      memset(bp->data + length % BSIZE, 0, BSIZE - length % BSIZE);
-      int r = bwrite(bp);
-      brelse(bp);
-      if (r < 0)
-        return r;
+  struct address_space *mapping = &ip->i_data;
+  uint64 old_size = ip->size;
+
+  if (length < ip->size) {
+    ip->size = length;
+    if (length % BSIZE) {
+      // Bring the last page into the cache so that its tail is zeroed
+      // there, and on the disk when it is written.
+      int err;
+      struct folio *folio = filemap_read_folio(0, mapping, length / BSIZE, &err);
+      if (folio)
+        folio_put(folio);
     }
+    truncate_inode_pages(mapping, length);
   }
-  itrunc(ip, length);
+  begin_op();
+  acquiresleep(&ip->i_map_lock);
+  if (length < ip->i_disksize)
+    ip->i_disksize = length;
+  else if (length > old_size && ip->i_disksize == old_size)
+    ip->i_disksize = length;   // nothing pending: the hole can be recorded
+  itrunc(ip, length);   // sets ip->size and writes the disk inode
+  releasesleep(&ip->i_map_lock);
+  end_op();
   return 0;
 }

@@ -23,8 +23,10 @@ void
 fileinit(void)
 {
   initlock(&ftable.lock, "ftable");
-  for (int i = 0; i < NFILE; i++)
+  for (int i = 0; i < NFILE; i++) {
     initsleeplock(&ftable.file[i].pos_lock, "file_pos");
+    initlock(&ftable.file[i].wb_err_lock, "file_wb_err");
+  }
 }
 
 // A free file structure with ref 1, or 0 when the table is full.
@@ -43,6 +45,7 @@ filealloc(void)
       f->off = 0;
       f->major = 0;
       f->f_wb_err = 0;
+      f->f_sb_err = 0;
       return f;
     }
   }
@@ -128,38 +131,20 @@ file_pread(struct file *f, uint64 addr, int64 n, uint64 off)
   return r;
 }
 
-// Write at offset off (or at the end, for O_APPEND) to an inode file,
-// in pieces small enough for one log operation each.  Returns the bytes
-// written, or -errno if none were; *endp gets the offset after the write.
+// Write at offset off (or at the end, for O_APPEND) to a regular file.
+// Returns the bytes written, or -errno if none were; *endp gets the offset
+// after the write.  The data goes into the page cache; nothing here
+// touches the disk or the log.
 static int64
 inode_write(struct file *f, uint64 addr, int64 n, uint64 off, uint64 *endp)
 {
-  // Data blocks bypass the log; each piece logs at most the inode, a
-  // bitmap block and the indirect blocks it passes through.
-  const int64 max = 64 * BSIZE;
-  int64 done = 0;
-
-  while (done < n) {
-    int64 m = MIN(n - done, max);
-    begin_op();
-    ilock(f->ip);
-    if (f->append)
-      off = f->ip->size;
-    int64 r = writei(f->ip, 1, addr + done, off, m);
-    iunlock(f->ip);
-    end_op();
-    if (r < 0) {
-      if (done == 0)
-        return r;
-      break;
-    }
-    done += r;
-    off += r;
-    if (r != m)
-      break;
-  }
-  *endp = off;
-  return done;
+  ilock(f->ip);
+  if (f->append)
+    off = f->ip->size;
+  int64 r = writei(f->ip, 1, addr, off, n);
+  iunlock(f->ip);
+  *endp = off + (r > 0 ? r : 0);
+  return r;
 }
 
 int64

@@ -21,7 +21,9 @@ struct file {
   struct inode *ip;      // FD_INODE and FD_DEVICE
   uint64 off;            // FD_INODE: the file offset
   short major;           // FD_DEVICE
-  uint32 f_wb_err;       // the writeback error this file has seen (errseq)
+  uint32 f_wb_err;       // the file's writeback error state seen (errseq)
+  uint32 f_sb_err;       // the same for the whole file system (syncfs)
+  struct spinlock wb_err_lock; // guards f_wb_err and f_sb_err
   struct sleeplock pos_lock;   // serialises read/write/lseek on off
 };
 

@@ -7,17 +7,25 @@
 #include "uapi/fs.h"
 #include "uapi/stat.h"
 #include "lib/sleeplock.h"
+#include "lib/list.h"
+#include "mm/pagemap.h"
 
 // An inode in memory.  The table of these (inode.c) caches the on-disk
-// inodes that are in use: by open files, current directories, and the
-// path lookups in progress.
+// inodes that are in use: by open files, current directories, path
+// lookups in progress, and files whose data is still in the page cache.
 //
-// ref counts the C pointers to the entry; the entry stays in the table
-// while ref > 0.  lock (a sleep lock) guards every field below it; the
-// fields are a copy of the dinode, read from the disk when valid is 0.
+// ref counts the C pointers to the entry.  An entry with ref 0 stays in
+// the table, with its page cache, until the table needs the slot.
+//
+// Three locks, always taken in this order:
+//   lock        (sleep lock) the inode's fields and its directory entries;
+//               held across a whole read(2) or write(2)
+//   folio locks one folio at a time, in ascending index order
+//   i_map_lock  (sleep lock) the block map: addrs[] and indirect blocks;
+//               taken by read_folio and writeback, which never take lock
 struct inode {
   uint dev;
-  uint inum;
+  uint inum;               // 0: the slot holds no inode
   int ref;                 // protected by the table's spin lock
   struct sleeplock lock;
   int valid;               // the fields below hold the disk inode
@@ -26,20 +34,60 @@ struct inode {
   short major;
   short minor;
   short nlink;
-  uint64 size;
+  uint64 size;             // i_size: the file's size as read(2) sees it
+  uint64 i_disksize;       // the size the disk inode records: it grows
+                           // only as writeback puts data on the disk
   uint addrs[NDIRECT + 2];
+  struct sleeplock i_map_lock;
+
+  struct address_space i_data;   // the page cache of the file
+  uint64 i_reserved;       // blocks reserved for delayed allocation:
+                           // dirty folios without a disk block, plus the
+                           // indirect blocks they may need
+  uint64 i_delalloc;       // dirty folios without a disk block
+
+  // The flusher's bookkeeping (fs-writeback.c), under its list lock.
+  uint i_state;            // I_DIRTY_PAGES, I_SYNC
+  uint64 dirtied_when;     // ticks when it became dirty
+  struct list_head i_io_list;    // on b_dirty, b_io or b_more_io
 };
 
+#define I_DIRTY_PAGES 0x1  // some folio of the inode is dirty
+#define I_SYNC        0x2  // writeback of the inode is running
+#define I_FREEING     0x4  // being emptied so its slot can be reused
+
 extern struct superblock sb;
+extern errseq_t sb_wb_err;   // the last writeback error anywhere (syncfs)
 
 // super.c
 void fs_mount(uint dev);
 
-// balloc.c: the free-block bitmap.
+// balloc.c: the free-block bitmap, and reservations.
 uint balloc(uint dev);
+uint balloc_reserved(uint dev);
 void bfree(uint dev, uint b);
 void bitmap_init(void);
 void bitmap_committed(uint blockno, const uchar *data);
+int reserve_delalloc(struct inode *ip);
+void release_delalloc(struct inode *ip, int allocated);
+uint64 free_blocks(void);
+
+// aops.c: the file system's page-cache operations.
+extern const struct address_space_operations qfs_aops;
+
+// fs-writeback.c: dirty inodes and the flusher.
+struct writeback_control;
+void fs_writeback_init(void);
+void flusher_start(void);
+void wakeup_flusher(int reason);
+void mark_inode_dirty_pages(struct inode *ip);
+void inode_wb_list_del(struct inode *ip);
+int writeback_single_inode(struct inode *ip, struct writeback_control *wbc);
+int sync_inodes(int wait);
+uint64 dirty_thresh(void);
+uint64 dirty_background_thresh(void);
+#define WB_REASON_BACKGROUND 0x1
+#define WB_REASON_RECLAIM    0x2
 
 // inode.c: the inode table.
 void iinit(void);
@@ -51,10 +99,16 @@ void iunlock(struct inode *ip);
 void iput(struct inode *ip);
 void iunlockput(struct inode *ip);
 void iupdate(struct inode *ip);
+void iupdate_locked_map(struct inode *ip);
 void stati(struct inode *ip, struct stat *st);
+struct inode *igrab(struct inode *ip);
+int write_inode_now(struct inode *ip, int sync);
 void free_orphans(uint dev);
 
 // bmap.c: file block numbers to disk block numbers.
+#define BMAP_LOOKUP   0   // find the block; a hole stays a hole
+#define BMAP_ALLOC    1   // fill a hole from unreserved space
+#define BMAP_RESERVED 2   // fill a hole from the delayed-allocation reserve
 int bmap(struct inode *ip, uint64 bn, int alloc, uint *addr);
 void itrunc(struct inode *ip, uint64 length);
 

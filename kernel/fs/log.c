@@ -37,12 +37,14 @@ static struct {
   uint start;            // block number of the header
   uint size;             // most blocks one transaction may hold
   int outstanding;       // calls between begin_op and end_op
+  uint reserved;         // log blocks those calls may still add
   int committing;        // a commit is writing; nobody may begin
   int commit_wanted;     // commit as soon as outstanding reaches 0
   uint64 tid;            // the running transaction
   uint64 done_tid;       // the last transaction known to be committed
   uint64 ncommits;       // for wbstat
   uint32 seq;            // written into each header
+  int ordered;           // data writes the running transaction waits for
   uint n;                // blocks in the running transaction
   uint block[LOGMAX];    // their home block numbers
 } log;
@@ -160,6 +162,13 @@ commit(void)
 
   if (n == 0)
     return;
+  // Ordered data: the transaction may point at blocks whose data is still
+  // being written.  Those writes must be complete before the commit
+  // record, so that the FLUSH before it makes them durable first.
+  acquire(&log.lock);
+  while (log.ordered > 0)
+    sleep(&log.ordered, &log.lock);
+  release(&log.lock);
   for (uint i = 0; i < n; i++) {
     bufs[i] = bread(log.dev, log.block[i]);
     data[i] = bufs[i]->data;
@@ -197,17 +206,21 @@ commit_locked(void)
   wakeup(&log);
 }
 
-// Start a file-system call.  Waits while a commit runs, and commits first
-// if the running transaction might not have room for this call.
+// Start a file-system call that may add up to nblocks blocks to the
+// transaction.  Waits while a commit runs, and commits first if the
+// running transaction might not have room.
 void
-begin_op(void)
+begin_op_n(uint nblocks)
 {
+  struct proc *p = myproc();
+
+  if (nblocks > log.size / 2)
+    panic("begin_op: reservation of %d blocks too large", nblocks);
   acquire(&log.lock);
   for (;;) {
     if (log.committing) {
       sleep(&log, &log.lock);
-    } else if (log.commit_wanted ||
-               log.n + (log.outstanding + 1) * MAXOPBLOCKS > log.size) {
+    } else if (log.commit_wanted || log.n + log.reserved + nblocks > log.size) {
       log.commit_wanted = 1;
       if (log.outstanding == 0)
         commit_locked();
@@ -215,22 +228,64 @@ begin_op(void)
         sleep(&log, &log.lock);
     } else {
       log.outstanding++;
+      log.reserved += nblocks;
       break;
     }
   }
   release(&log.lock);
+  p->op_reserved = nblocks;
+  p->op_added = 0;
+}
+
+void
+begin_op(void)
+{
+  begin_op_n(MAXOPBLOCKS);
 }
 
 // End a file-system call.  The last one out commits if a commit is wanted.
 void
 end_op(void)
 {
+  struct proc *p = myproc();
+
   acquire(&log.lock);
   if (log.outstanding <= 0 || log.committing)
     panic("end_op: not in an operation");
   log.outstanding--;
+  log.reserved -= p->op_reserved;
+  p->op_reserved = 0;
   if (log.outstanding == 0 && log.commit_wanted)
     commit_locked();
+  release(&log.lock);
+}
+
+// How many more blocks the caller's operation may add.
+int
+log_op_room(void)
+{
+  struct proc *p = myproc();
+
+  return p->op_reserved - p->op_added;
+}
+
+// A data write that the running transaction must wait for before it
+// commits (ordered data); log_ordered_end() is called when it completes,
+// possibly from an interrupt.
+void
+log_ordered_begin(void)
+{
+  acquire(&log.lock);
+  log.ordered++;
+  release(&log.lock);
+}
+
+void
+log_ordered_end(void)
+{
+  acquire(&log.lock);
+  if (--log.ordered == 0)
+    wakeup(&log.ordered);
   release(&log.lock);
 }
 
@@ -248,9 +303,11 @@ log_write(struct buf *b)
     if (log.block[i] == b->blockno)
       break;   // already in this transaction: absorbed
   if (i == log.n) {
-    if (log.n >= log.size)
-      panic("log_write: transaction too big");
+    struct proc *p = myproc();
+    if (log.n >= log.size || p->op_added >= p->op_reserved)
+      panic("log_write: operation logs more blocks than it reserved");
     log.block[log.n++] = b->blockno;
+    p->op_added++;
     bpin(b);
   }
   release(&log.lock);

@@ -9,6 +9,10 @@ struct superblock;
 
 void initlog(uint dev, struct superblock *sb);
 void begin_op(void);
+void begin_op_n(uint nblocks);
+int log_op_room(void);
+void log_ordered_begin(void);
+void log_ordered_end(void);
 void end_op(void);
 void log_write(struct buf *b);
 int log_force(void);

@@ -15,6 +15,7 @@
 #include "fs/fs.h"
 
 struct superblock sb;
+errseq_t sb_wb_err;
 
 static void
 refuse(const char *why)

@@ -17,6 +17,9 @@
 #include "fs/file.h"
 #include "fs/log.h"
 #include "fs/sync.h"
+#include "lib/errseq.h"
+#include "mm/pagemap.h"
+#include "mm/writeback.h"
 
 // The open file for descriptor argument n, or 0.
 static struct file *
@@ -331,8 +334,10 @@ create(const char *path, short type, short major, short minor, int excl,
       *ipp = ip;
       return 0;
     }
+    int isdir = ip->type == T_DIR;
     iunlockput(ip);
-    return -EEXIST;
+    // open(dir, O_CREAT) is EISDIR, as in Linux; with O_EXCL, EEXIST.
+    return type == T_FILE && !excl && isdir ? -EISDIR : -EEXIST;
   }
   if ((ip = ialloc(dp->dev, type)) == 0) {
     iunlockput(dp);
@@ -414,10 +419,16 @@ sys_open(void)
   f->readable = acc != O_WRONLY;
   f->writable = acc != O_RDONLY;
   f->append = (flags & O_APPEND) != 0;
-  if ((flags & O_TRUNC) && ip->type == T_FILE && f->writable)
-    itrunc(ip, 0);
+  f->f_wb_err = errseq_sample(&ip->i_data.wb_err);
+  f->f_sb_err = errseq_sample(&sb_wb_err);
   iunlock(ip);
   end_op();
+  if ((flags & O_TRUNC) && ip->type == T_FILE && f->writable) {
+    // Outside the operation: truncating waits for writeback.
+    ilock(ip);
+    truncate_file(ip, 0);
+    iunlock(ip);
+  }
   return fd;
 
 bad:
@@ -578,7 +589,6 @@ sys_ftruncate(void)
     return -EINVAL;
   if ((uint64)length > (uint64)MAXFILE * BSIZE)
     return -EFBIG;
-  begin_op();
   ilock(f->ip);
   int r = 0;
   if (f->ip->type != T_FILE)
@@ -586,7 +596,6 @@ sys_ftruncate(void)
   else
     r = truncate_file(f->ip, length);
   iunlock(f->ip);
-  end_op();
   return r;
 }
 
@@ -621,6 +630,8 @@ sys_sync(void)
   return 0;
 }
 
+// syncfs(fd): sync the file system fd is on, and report (once per open
+// file) a writeback error that happened anywhere in it.
 int64
 sys_syncfs(void)
 {
@@ -628,25 +639,52 @@ sys_syncfs(void)
 
   if (f == 0)
     return -EBADF;
-  return sync_all();
+  int err = sync_all();
+  if (f->type == FD_INODE || f->type == FD_DEVICE) {
+    acquire(&f->wb_err_lock);
+    int err2 = errseq_check_and_advance(&sb_wb_err, &f->f_sb_err);
+    release(&f->wb_err_lock);
+    if (!err)
+      err = err2;
+  }
+  return err;
 }
 
-// sync_file_range(fd, offset, nbytes, flags): nbytes 0 means "to the end
-// of the file".  Data reaches its blocks during write(2) for now, so the
-// flags have nothing left to start or wait for.
+// sync_file_range(fd, offset, nbytes, flags), with Linux's meaning:
+//   SYNC_FILE_RANGE_WAIT_BEFORE  wait for writes already in flight
+//   SYNC_FILE_RANGE_WRITE        start writing dirty folios that are not
+//                                under writeback (WB_SYNC_NONE)
+//   SYNC_FILE_RANGE_WAIT_AFTER   wait for the writes just started
+// nbytes 0 means "to the end of the file".  It is not a data-integrity
+// call: no metadata commit, no FLUSH.
 int64
 sys_sync_file_range(void)
 {
   struct file *f = argfd(0, 0);
   int64 off = argraw(1), nbytes = argraw(2);
   uint flags = argint(3);
+  const uint all = SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+                   SYNC_FILE_RANGE_WAIT_AFTER;
 
   if (f == 0)
     return -EBADF;
-  if (off < 0 || nbytes < 0 || off + nbytes < off ||
-      (flags & ~(SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER)))
+  if (off < 0 || nbytes < 0 || off + nbytes < off || (flags & ~all))
     return -EINVAL;
   if (f->type != FD_INODE)
     return -ESPIPE;
-  return 0;
+  struct address_space *mapping = &f->ip->i_data;
+  loff_t end = nbytes == 0 ? LLONG_MAX : off + nbytes - 1;
+  int err = 0;
+  if (flags & SYNC_FILE_RANGE_WAIT_BEFORE)
+    filemap_fdatawait_range(mapping, off, end);
+  if (flags & SYNC_FILE_RANGE_WRITE)
+    err = filemap_fdatawrite_range(mapping, off, end, WB_SYNC_NONE);
+  if (flags & SYNC_FILE_RANGE_WAIT_AFTER)
+    filemap_fdatawait_range(mapping, off, end);
+  if (flags & (SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WAIT_AFTER)) {
+    int err2 = file_check_and_advance_wb_err(f);
+    if (!err)
+      err = err2;
+  }
+  return err;
 }

@@ -302,3 +302,39 @@ copyinstr(pagetable_t pagetable, char *dst, uint64 srcva, uint64 max)
   }
   return -2;
 }
+
+// copyin without resolving faults: -1 if any source page is not present
+// and readable right now.  For copying into a locked page-cache folio,
+// where resolving a fault could need that same folio.
+int
+copyin_nofault(pagetable_t pagetable, void *dst, uint64 srcva, uint64 len)
+{
+  while (len > 0) {
+    uint64 va0 = PGROUNDDOWN(srcva);
+    uint64 pa0 = walkaddr(pagetable, va0);
+    if (pa0 == 0)
+      return -1;
+    uint64 n = MIN(PGSIZE - (srcva - va0), len);
+    memmove(dst, (void *)(pa0 + (srcva - va0)), n);
+    len -= n;
+    dst = (char *)dst + n;
+    srcva = va0 + PGSIZE;
+  }
+  return 0;
+}
+
+// Make the user pages of [va, va+len) present for reading, resolving
+// faults as copyin would.  0, or -1 if some page can't be.
+int
+fault_in_user(uint64 va, uint64 len)
+{
+  pagetable_t pagetable = myproc()->pagetable;
+  uint64 end = va + len;
+
+  if (end < va)
+    return -1;
+  for (uint64 a = PGROUNDDOWN(va); a < end; a += PGSIZE)
+    if (user_page(pagetable, a, 0) == 0)
+      return -1;
+  return 0;
+}

@@ -9,9 +9,65 @@
 #include "proc/proc.h"
 #include "proc/syscall.h"
 #include "dev/blk.h"
+#include "mm/pagemap.h"
+#include "mm/throttle.h"
 #include "fs/fs.h"
 #include "fs/file.h"
 #include "fs/log.h"
+
+// Count the marks of a mapping's folios.
+static uint64
+count_tag(struct address_space *mapping, xa_mark_t tag)
+{
+  unsigned long index = 0;
+  uint64 n = 0;
+
+  acquire(&mapping->i_pages_lock);
+  while (xa_find(&mapping->i_pages, &index, ~0UL, tag)) {
+    n++;
+    if (++index == 0)
+      break;
+  }
+  release(&mapping->i_pages_lock);
+  return n;
+}
+
+// Allocated disk blocks of a file, indirect blocks included.
+static uint64
+count_blocks(struct inode *ip)
+{
+  uint64 n = 0, nblocks = (ip->size + BSIZE - 1) / BSIZE;
+
+  acquiresleep(&ip->i_map_lock);
+  for (uint64 bn = 0; bn < nblocks; bn++) {
+    uint addr;
+    if (bmap(ip, bn, BMAP_LOOKUP, &addr) == 0 && addr)
+      n++;
+  }
+  n += (ip->addrs[IND_SLOT] != 0) + (ip->addrs[DIND_SLOT] != 0);
+  releasesleep(&ip->i_map_lock);
+  return n;
+}
+
+static void
+file_wbstat(struct inode *ip, struct wbstat *st)
+{
+  struct address_space *mapping = &ip->i_data;
+
+  ilock(ip);
+  st->f_ino = ip->inum;
+  st->f_size = ip->size;
+  st->f_nrpages = mapping->nrpages;
+  st->f_dirty = count_tag(mapping, PAGECACHE_TAG_DIRTY);
+  st->f_writeback = count_tag(mapping, PAGECACHE_TAG_WRITEBACK);
+  st->f_towrite = count_tag(mapping, PAGECACHE_TAG_TOWRITE);
+  st->f_writeback_index = mapping->writeback_index;
+  st->f_pages_written = mapping->pages_written;
+  st->f_wb_err = mapping->wb_err;
+  if (ip->type == T_FILE)
+    st->f_disk_blocks = count_blocks(ip);
+  iunlock(ip);
+}
 
 int64
 sys_wbstat(void)
@@ -39,31 +95,18 @@ sys_wbstat(void)
   st.disk_flushes = bs.flushes;
   st.disk_errors = bs.errors;
   st.log_commits = log_commits();
-  if (f) {
-    ilock(f->ip);
-    st.f_ino = f->ip->inum;
-    st.f_size = f->ip->size;
-    iunlock(f->ip);
-  }
+  st.nr_cached = pcstat.nr_cached;
+  st.nr_dirty = pcstat.nr_dirty;
+  st.nr_writeback = pcstat.nr_writeback;
+  st.pages_dirtied = pcstat.pages_dirtied;
+  st.pages_written = pcstat.pages_written;
+  st.pages_reclaimed = pcstat.pages_reclaimed;
+  st.throttled = nr_throttled;
+  if (f)
+    file_wbstat(f->ip, &st);
   if (copyout(myproc()->pagetable, addr, &st, sizeof(st)) < 0)
     return -EFAULT;
   return 0;
 }
 
-int64
-sys_sysctl(void)
-{
-  return -ENOSYS;
-}
 
-int64
-sys_wbtrace(void)
-{
-  return -ENOSYS;
-}
-
-int64
-sys_rawdisk(void)
-{
-  return -ENOSYS;
-}

@@ -97,6 +97,8 @@ struct proc {
   struct file *ofile[NOFILE];
   struct inode *cwd;
   struct vma *vmas;        // mmap regions (mm/mmap.c)
+  int op_reserved;         // log blocks this process's operation reserved
+  int op_added;            // ... and has added so far (fs/log.c)
   int kthread;
   void (*kfn)(void *);     // a kernel thread's function and argument
   void *karg;

@@ -41,17 +41,30 @@ uptime_ms(void)
   return r_time() / (TIMEBASE_HZ / 1000);
 }
 
+uint64
+uptime_us(void)
+{
+  return r_time() / (TIMEBASE_HZ / 1000000);
+}
+
+// A timer interrupt.  ticks is computed from the time register rather
+// than counted, so that it keeps step with real time even when a hart's
+// interrupts come late (QEMU's harts are host threads, and a busy host
+// delays them); every hart may advance it.
 static void
 clockintr(void)
 {
-  if (cpuid() == 0) {
-    acquire(&tickslock);
-    ticks++;
+  uint64 now = r_time() / TICK_INTERVAL;
+
+  acquire(&tickslock);
+  if (now > ticks) {
+    ticks = now;
     wakeup(&ticks);
-    release(&tickslock);
   }
-  // Writing stimecmp also clears the pending timer interrupt.
-  csr_write(stimecmp, r_time() + TICK_INTERVAL);
+  release(&tickslock);
+  // The next tick boundary.  Writing stimecmp also clears the pending
+  // timer interrupt.
+  csr_write(stimecmp, (now + 1) * TICK_INTERVAL);
 }
 
 // Handle a device or timer interrupt.  Returns 2 for the timer, 1 for

@@ -14,6 +14,7 @@ void usertrapret(void);
 extern struct spinlock tickslock;
 extern uint64 ticks;
 uint64 uptime_ms(void);
+uint64 uptime_us(void);
 
 // plic.c
 void plicinit(void);

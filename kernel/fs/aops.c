@@ -1,0 +1,263 @@
+// The file system's side of the page cache: reading a folio from its
+// block, and ->writepages, which allocates blocks for delayed folios,
+// gathers folios whose blocks are consecutive into one disk request, and
+// keeps many requests in flight.
+//
+// Ordered data: when writeback gives a folio its first block, the block
+// pointer (and the larger on-disk size) are metadata in the running log
+// transaction.  The data write is registered with the log
+// (log_ordered_begin), and the transaction waits for it before its
+// commit record; so after a crash a file never points at a block that
+// holds anything but the data written there.
+#include "types.h"
+#include "param.h"
+#include "riscv.h"
+#include "uapi/errno.h"
+#include "lib/lib.h"
+#include "lib/sleeplock.h"
+#include "mm/folio.h"
+#include "mm/pagemap.h"
+#include "mm/writeback.h"
+#include "mm/trace.h"
+#include "dev/blk.h"
+#include "fs/fs.h"
+#include "fs/log.h"
+
+// Log blocks a writeback operation reserves, and the most one folio can
+// add: a bitmap block, two indirect blocks and the inode block.
+#define WB_LOG_RESERVE 32
+#define WB_LOG_PER_FOLIO 4
+
+static void
+read_end_io(struct blk_request *req)
+{
+  for (int i = 0; i < req->nseg; i++) {
+    struct folio *folio = virt_to_folio(req->seg[i].addr);
+    if (req->error == 0)
+      folio_mark_uptodate(folio);
+    folio_unlock(folio);
+  }
+  blk_free(req);
+}
+
+// The disk block of file block index, or 0 for a hole.
+static uint
+lookup_block(struct inode *ip, pgoff_t index)
+{
+  uint addr = 0;
+
+  acquiresleep(&ip->i_map_lock);
+  if (bmap(ip, index, BMAP_LOOKUP, &addr) < 0)
+    addr = 0;
+  releasesleep(&ip->i_map_lock);
+  return addr;
+}
+
+// ->read_folio: start reading a locked folio; the disk interrupt marks it
+// uptodate and unlocks it.  A hole reads as zeros at once.
+static int
+qfs_read_folio(struct file *file, struct folio *folio)
+{
+  struct inode *ip = folio->mapping->host;
+  uint addr = lookup_block(ip, folio->index);
+
+  if (addr == 0) {
+    memset(folio_address(folio), 0, PGSIZE);
+    folio_mark_uptodate(folio);
+    folio_unlock(folio);
+    return 0;
+  }
+  folio_set_flag(folio, PG_mappedtodisk);
+  struct blk_request *req = blk_alloc();
+  req->op = BLK_READ;
+  req->blockno = addr;
+  req->nseg = 1;
+  req->seg[0].addr = folio_address(folio);
+  req->seg[0].len = PGSIZE;
+  req->end_io = read_end_io;
+  blk_submit(req);
+  return 0;
+}
+
+// ->write_begin: a folio about to receive data must have a block on the
+// disk or a reservation for one.
+static int
+qfs_write_begin(struct address_space *mapping, struct folio *folio)
+{
+  struct inode *ip = mapping->host;
+
+  if (folio_test_flag(folio, PG_mappedtodisk) || folio_test_flag(folio, PG_delalloc))
+    return 0;
+  if (lookup_block(ip, folio->index) != 0) {
+    folio_set_flag(folio, PG_mappedtodisk);
+    return 0;
+  }
+  int r = reserve_delalloc(ip);
+  if (r == 0)
+    folio_set_flag(folio, PG_delalloc);
+  return r;
+}
+
+// ->invalidate_folio: the folio leaves the cache; give back its reservation.
+static void
+qfs_invalidate_folio(struct folio *folio)
+{
+  if (folio_test_clear_flag(folio, PG_delalloc))
+    release_delalloc(folio->mapping->host, 0);
+}
+
+// The state of one ->writepages call.
+struct wb_ctx {
+  struct inode *ip;
+  struct blk_request *req;   // being filled: consecutive blocks
+  int trace_mode;
+};
+
+static void
+write_end_io(struct blk_request *req)
+{
+  for (int i = 0; i < req->nseg; i++) {
+    struct folio *folio = virt_to_folio(req->seg[i].addr);
+    if (req->error) {
+      mapping_set_error(folio->mapping, req->error);
+      trace_event(TR_WB_ERROR, folio->mapping->host->inum, folio->index, -req->error, 0);
+    }
+    folio_end_writeback(folio);
+  }
+  log_ordered_end();
+  blk_free(req);
+}
+
+static void
+submit_pending(struct wb_ctx *ctx)
+{
+  if (ctx->req) {
+    log_ordered_begin();
+    blk_submit(ctx->req);
+    ctx->req = 0;
+  }
+}
+
+// Between folios: if the log operation is running out of room, send what
+// is gathered and start a new operation (which may let a commit run).
+static void
+renew_op_if_full(struct wb_ctx *ctx)
+{
+  if (log_op_room() >= WB_LOG_PER_FOLIO)
+    return;
+  iupdate_locked_map(ctx->ip);
+  submit_pending(ctx);
+  end_op();
+  begin_op_n(WB_LOG_RESERVE);
+}
+
+// Give the folio's file block a disk block if it has none (delayed
+// allocation).  Returns the block, or 0 with *err set.
+static uint
+map_folio(struct wb_ctx *ctx, struct folio *folio, int *err)
+{
+  struct inode *ip = ctx->ip;
+  uint addr;
+
+  for (int tries = 0; ; tries++) {
+    acquiresleep(&ip->i_map_lock);
+    int r = bmap(ip, folio->index, BMAP_RESERVED, &addr);
+    releasesleep(&ip->i_map_lock);
+    if (r >= 0) {
+      if (r == 1 && folio_test_clear_flag(folio, PG_delalloc))
+        release_delalloc(ip, 1);
+      return addr;
+    }
+    if (r != -ENOSPC || tries > 0) {
+      *err = r;
+      return 0;
+    }
+    // Every free block was freed by a transaction that has not committed
+    // (see balloc.c): commit it and try once more.
+    iupdate_locked_map(ip);
+    submit_pending(ctx);
+    end_op();
+    log_force();
+    begin_op_n(WB_LOG_RESERVE);
+  }
+}
+
+// Write one folio that writeback_iter handed out (locked, dirty state
+// cleared): map it, put it under writeback, add it to the request.
+static int
+qfs_write_folio(struct wb_ctx *ctx, struct writeback_control *wbc, struct folio *folio)
+{
+  struct inode *ip = ctx->ip;
+  uint64 isize = __atomic_load_n(&ip->size, __ATOMIC_RELAXED);
+  int err = 0;
+
+  if ((uint64)folio_pos(folio) >= isize) {
+    // Past the end of the file: a truncate is removing it.
+    folio_unlock(folio);
+    return 0;
+  }
+  renew_op_if_full(ctx);
+  uint addr = map_folio(ctx, folio, &err);
+  if (addr == 0) {
+    folio_redirty_for_writepage(wbc, folio);
+    folio_unlock(folio);
+    return err;
+  }
+  folio_set_flag(folio, PG_mappedtodisk);
+
+  // The disk inode's size may cover this folio's data now: it is being
+  // written, and the commit waits for the write.
+  uint64 end = MIN(isize, (uint64)folio_pos(folio) + PGSIZE);
+  acquiresleep(&ip->i_map_lock);
+  if (end > ip->i_disksize)
+    ip->i_disksize = end;
+  releasesleep(&ip->i_map_lock);
+
+  folio_start_writeback(folio);
+  struct blk_request *req = ctx->req;
+  if (req && (req->nseg == BLK_MAXSEG || req->blockno + req->nseg != addr)) {
+    submit_pending(ctx);
+    req = 0;
+  }
+  if (req == 0) {
+    req = ctx->req = blk_alloc();
+    req->op = BLK_WRITE;
+    req->blockno = addr;
+    req->end_io = write_end_io;
+  }
+  req->seg[req->nseg].addr = folio_address(folio);
+  req->seg[req->nseg].len = PGSIZE;
+  req->nseg++;
+  folio_unlock(folio);
+  return 0;
+}
+
+// ->writepages: write the dirty folios wbc asks for.  One log operation
+// covers the block allocations; it ends after the last request is sent.
+static int
+qfs_writepages(struct address_space *mapping, struct writeback_control *wbc)
+{
+  struct wb_ctx ctx = { .ip = mapping->host, .trace_mode = wbc_trace_mode(wbc) };
+  struct folio *folio = 0;
+  int error = 0;
+
+  trace_event(TR_WRITEPAGES, ctx.ip->inum,
+              wbc->range_cyclic ? mapping->writeback_index : wbc->range_start / PGSIZE,
+              wbc->nr_to_write, ctx.trace_mode);
+  begin_op_n(WB_LOG_RESERVE);
+  while ((folio = writeback_iter(mapping, wbc, folio, &error)))
+    error = qfs_write_folio(&ctx, wbc, folio);
+  iupdate_locked_map(ctx.ip);
+  submit_pending(&ctx);
+  end_op();
+  trace_event(TR_WRITEPAGES_END, ctx.ip->inum, mapping->writeback_index, error, ctx.trace_mode);
+  return error;
+}
+
+const struct address_space_operations qfs_aops = {
+  .read_folio = qfs_read_folio,
+  .writepages = qfs_writepages,
+  .dirty_folio = filemap_dirty_folio,
+  .write_begin = qfs_write_begin,
+  .invalidate_folio = qfs_invalidate_folio,
+};

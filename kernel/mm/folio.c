@@ -1,0 +1,163 @@
+// Folios: allocation, references, the folio lock, and waiting for
+// writeback.  See folio.h.
+//
+// Waiting: a folio has no wait queue of its own.  Sleepers use the folio's
+// address as the sleep channel, under one of a few spin locks picked by
+// hashing that address; whoever clears PG_locked or PG_writeback takes the
+// same spin lock and wakes the channel, so no wakeup can slip between a
+// sleeper's test and its sleep.
+#include "types.h"
+#include "param.h"
+#include "riscv.h"
+#include "memlayout.h"
+#include "lib/lib.h"
+#include "lib/spinlock.h"
+#include "mm/mm.h"
+#include "mm/folio.h"
+#include "proc/proc.h"
+
+#define NPAGES (RAMSIZE / PGSIZE)
+static struct folio folio_table[NPAGES];
+
+#define NWAITLOCKS 64
+static struct spinlock waitlocks[NWAITLOCKS];
+
+void
+folio_init(void)
+{
+  for (int i = 0; i < NWAITLOCKS; i++)
+    initlock(&waitlocks[i], "folio_wait");
+}
+
+static struct spinlock *
+waitlock(struct folio *folio)
+{
+  return &waitlocks[((uint64)folio / sizeof(*folio)) % NWAITLOCKS];
+}
+
+struct folio *
+virt_to_folio(void *addr)
+{
+  uint64 pa = (uint64)addr;
+
+  if (pa < KERNBASE || pa >= PHYSTOP)
+    panic("virt_to_folio: %p is not RAM", addr);
+  return &folio_table[(pa - KERNBASE) / PGSIZE];
+}
+
+void *
+folio_address(struct folio *folio)
+{
+  return (void *)(KERNBASE + (uint64)(folio - folio_table) * PGSIZE);
+}
+
+// A fresh folio with one reference, no flags, in no cache; or 0.
+struct folio *
+folio_alloc(void)
+{
+  void *page = kalloc();
+
+  if (page == 0)
+    return 0;
+  struct folio *folio = virt_to_folio(page);
+  folio->flags = 0;
+  folio->refcount = 1;
+  folio->mapcount = 0;
+  folio->mapping = 0;
+  folio->index = 0;
+  INIT_LIST_HEAD(&folio->lru);
+  return folio;
+}
+
+struct folio *
+folio_get(struct folio *folio)
+{
+  __atomic_fetch_add(&folio->refcount, 1, __ATOMIC_SEQ_CST);
+  return folio;
+}
+
+// Drop a reference; the last one frees the page.
+void
+folio_put(struct folio *folio)
+{
+  int left = __atomic_sub_fetch(&folio->refcount, 1, __ATOMIC_SEQ_CST);
+
+  if (left < 0)
+    panic("folio_put: refcount below zero");
+  if (left == 0) {
+    if (folio->mapping || (folio->flags & ((1UL << PG_dirty) | (1UL << PG_writeback) | (1UL << PG_lru))))
+      panic("folio_put: freeing a folio still in use (flags %p)", (void *)folio->flags);
+    kfree(folio_address(folio));
+  }
+}
+
+// Take the folio lock, sleeping until it is free.
+void
+folio_lock(struct folio *folio)
+{
+  struct spinlock *lk = waitlock(folio);
+
+  if (!folio_test_set_flag(folio, PG_locked))
+    return;   // the common case: it was free
+  acquire(lk);
+  while (folio_test_set_flag(folio, PG_locked))
+    sleep(folio, lk);
+  release(lk);
+}
+
+// Take the lock if it is free.  Returns 1 on success.
+int
+folio_trylock(struct folio *folio)
+{
+  return !folio_test_set_flag(folio, PG_locked);
+}
+
+void
+folio_unlock(struct folio *folio)
+{
+  struct spinlock *lk = waitlock(folio);
+
+  acquire(lk);
+  if (!folio_test_clear_flag(folio, PG_locked))
+    panic("folio_unlock: not locked");
+  wakeup(folio);
+  release(lk);
+}
+
+// Wake everyone waiting on the folio: called after PG_writeback (or
+// PG_locked) is cleared.  Safe in interrupt context.
+void
+folio_wake(struct folio *folio)
+{
+  struct spinlock *lk = waitlock(folio);
+
+  acquire(lk);
+  wakeup(folio);
+  release(lk);
+}
+
+// Sleep until no writeback is in flight on the folio.
+void
+folio_wait_writeback(struct folio *folio)
+{
+  struct spinlock *lk = waitlock(folio);
+
+  if (!folio_test_writeback(folio))
+    return;
+  acquire(lk);
+  while (folio_test_writeback(folio))
+    sleep(folio, lk);
+  release(lk);
+}
+
+// Sleep until the folio is unlocked (without taking the lock).
+void
+folio_wait_locked(struct folio *folio)
+{
+  struct spinlock *lk = waitlock(folio);
+
+  acquire(lk);
+  while (folio_test_locked(folio))
+    sleep(folio, lk);
+  release(lk);
+}

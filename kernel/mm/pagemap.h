@@ -1,0 +1,94 @@
+// The page cache of a file: struct address_space, and the functions that
+// find, add and remove its folios and move data through them.
+#ifndef QUIRE_PAGEMAP_H
+#define QUIRE_PAGEMAP_H
+
+#include "types.h"
+#include "lib/spinlock.h"
+#include "lib/errseq.h"
+#include "mm/xarray.h"
+#include "mm/folio.h"
+
+struct inode;
+struct file;
+struct folio;
+struct address_space;
+struct writeback_control;
+
+// What the file system provides to the page cache.
+struct address_space_operations {
+  // Fill a locked, not uptodate folio from the disk.  Unlocks it when
+  // done (possibly later, from the disk interrupt); on success it is then
+  // uptodate.  Returns 0 or -errno.
+  int (*read_folio)(struct file *file, struct folio *folio);
+  // Write the mapping's dirty folios as wbc asks (see writeback.h).
+  int (*writepages)(struct address_space *mapping, struct writeback_control *wbc);
+  // Mark a folio dirty.  Returns true if it was clean before.
+  bool (*dirty_folio)(struct address_space *mapping, struct folio *folio);
+  // A write(2) is about to copy data into the locked, uptodate (or about
+  // to be overwritten) folio: make sure the data will have a place on the
+  // disk.  Returns 0 or -errno (-ENOSPC).
+  int (*write_begin)(struct address_space *mapping, struct folio *folio);
+  // The locked folio is leaving the cache (truncate, reclaim): drop
+  // whatever the file system keeps for it.
+  void (*invalidate_folio)(struct folio *folio);
+};
+
+// The page cache of one inode.  Its folios live in i_pages, keyed by page
+// index, with the marks DIRTY, WRITEBACK and TOWRITE.  i_pages_lock guards
+// the tree and nrpages; each folio's contents are guarded by its own lock.
+struct address_space {
+  struct inode *host;
+  struct xarray i_pages;
+  struct spinlock i_pages_lock;
+  uint64 nrpages;                // folios in i_pages
+  pgoff_t writeback_index;       // where the next cyclic writeback starts
+  const struct address_space_operations *a_ops;
+  errseq_t wb_err;               // the last writeback error (errseq.h)
+  uint64 pages_written;          // folios of this file written, ever
+  struct list_head i_mmap;       // mmap regions of this file (mmap.c)
+};
+
+// The xarray marks, with Linux's names.
+#define PAGECACHE_TAG_DIRTY     XA_MARK_0
+#define PAGECACHE_TAG_WRITEBACK XA_MARK_1
+#define PAGECACHE_TAG_TOWRITE   XA_MARK_2
+
+// Global page-cache counters, for wbstat and for dirty throttling.
+struct pagecache_stats {
+  int64 nr_cached, nr_dirty, nr_writeback;
+  uint64 pages_dirtied, pages_written, pages_reclaimed;
+};
+extern struct pagecache_stats pcstat;
+#define pcstat_add(field, n) __atomic_fetch_add(&pcstat.field, (n), __ATOMIC_RELAXED)
+
+void address_space_init(struct address_space *mapping, struct inode *host,
+                        const struct address_space_operations *a_ops);
+void pagecache_init(void);
+
+// filemap.c
+struct folio *filemap_get_folio(struct address_space *mapping, pgoff_t index);
+struct folio *filemap_get_folio_tag(struct address_space *mapping, pgoff_t *start,
+                                    pgoff_t end, xa_mark_t tag);
+struct folio *filemap_grab_folio(struct address_space *mapping, pgoff_t index, int *err);
+struct folio *filemap_read_folio(struct file *file, struct address_space *mapping,
+                                 pgoff_t index, int *err);
+int filemap_add_folio(struct address_space *mapping, struct folio *folio, pgoff_t index);
+void filemap_remove_folio(struct folio *folio);
+int64 filemap_read(struct inode *ip, int user_dst, uint64 dst, uint64 off, uint64 n);
+int64 filemap_write(struct inode *ip, int user_src, uint64 src, uint64 off, uint64 n);
+int filemap_fdatawrite_range(struct address_space *mapping, loff_t start, loff_t end, int sync_mode);
+int filemap_fdatawait_range(struct address_space *mapping, loff_t start, loff_t end);
+int filemap_write_and_wait_range(struct address_space *mapping, loff_t start, loff_t end);
+int file_write_and_wait_range(struct file *file, loff_t start, loff_t end);
+int file_check_and_advance_wb_err(struct file *file);
+void mapping_set_error(struct address_space *mapping, int err);
+int filemap_check_wb_err(struct address_space *mapping, errseq_t since);
+
+// truncate.c
+void truncate_inode_pages_range(struct address_space *mapping, loff_t start, loff_t end);
+void truncate_inode_pages(struct address_space *mapping, loff_t start);
+
+#define LLONG_MAX 0x7fffffffffffffffL
+
+#endif

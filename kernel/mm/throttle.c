@@ -1,0 +1,59 @@
+// Dirty throttling.
+//
+// Dirty pages cost memory and, worse, time: each one must be written
+// before its page can be reused.  Past dirty_background_ratio of memory
+// the flusher starts writing in the background; past dirty_ratio, a
+// process that wants to dirty more pages sleeps here until writeback has
+// brought the count back down.  The writer never writes pages itself: the
+// flusher does, in large ordered batches, which is what the disk likes.
+//
+// A throttled writer always makes progress: should writeback make none
+// for a while (every dirty page stuck, say, on a full disk), the writer is
+// let through rather than left asleep forever.
+#include "types.h"
+#include "param.h"
+#include "lib/lib.h"
+#include "lib/spinlock.h"
+#include "mm/pagemap.h"
+#include "mm/throttle.h"
+#include "mm/trace.h"
+#include "proc/proc.h"
+#include "trap/trap.h"
+#include "fs/fs.h"
+
+#define STALL_TICKS 100   // let a writer go after 1 s without progress
+
+uint64 nr_throttled;      // times a writer slept here, for wbstat
+
+/**
+ * balance_dirty_pages_ratelimited - throttle a process that dirties pages
+ * @mapping: the file being written
+ *
+ * Called before each page a write(2) dirties.  Wakes the flusher past the
+ * background threshold; sleeps past the hard threshold.
+ */
+void
+balance_dirty_pages_ratelimited(struct address_space *mapping)
+{
+  uint64 dirty = pcstat.nr_dirty;
+
+  if (dirty <= dirty_background_thresh())
+    return;
+  wakeup_flusher(WB_REASON_BACKGROUND);
+  if (dirty < dirty_thresh())
+    return;
+
+  struct proc *p = myproc();
+  uint64 written = pcstat.pages_written, done = pcstat.pages_written;
+  uint64 stalled = 0;
+  __atomic_fetch_add(&nr_throttled, 1, __ATOMIC_RELAXED);
+  trace_event(TR_THROTTLE, mapping->host->inum, 0, dirty, 0);
+  acquire(&tickslock);
+  while ((uint64)pcstat.nr_dirty >= dirty_thresh() && !p->killed && stalled < STALL_TICKS) {
+    sleep(&ticks, &tickslock);
+    done = pcstat.pages_written;
+    stalled = done == written ? stalled + 1 : 0;
+    written = done;
+  }
+  release(&tickslock);
+}
