@@ -144,9 +144,8 @@ free_indirect(struct inode *ip, uint ind, uint64 from, int depth)
 }
 
 // Free every block of ip at or beyond file block ceil(length / BSIZE), and
-// set the size to length.  Called with ip locked, inside an operation.
-// A truncate of a huge file can free more blocks than one operation may
-// log; callers split it (see itrunc_op in file.c).
+// set the size to length.  Called with ip locked (and its i_map_lock
+// held), inside an operation.
 void
 itrunc(struct inode *ip, uint64 length)
 {

@@ -16,6 +16,22 @@ max_index(const struct xa_node *node)
   return span(node) >= 64 ? ~0UL : (1UL << span(node)) - 1;
 }
 
+// The number of the lowest set bit of x (x != 0).  Written out because
+// rv64imac has no instruction for it and the kernel links no libgcc.
+static unsigned
+lowest_bit(uint64_t x)
+{
+  unsigned n = 0;
+
+  for (unsigned half = 32; half > 0; half /= 2) {
+    if ((x & ((1UL << half) - 1)) == 0) {
+      n += half;
+      x >>= half;
+    }
+  }
+  return n;
+}
+
 static unsigned
 slot_of(const struct xa_node *node, unsigned long index)
 {
@@ -282,7 +298,7 @@ xa_find(struct xarray *xa, unsigned long *indexp, unsigned long max, xa_mark_t f
       node = node->parent;
       continue;
     }
-    unsigned i = __builtin_ctzll(bits);
+    unsigned i = lowest_bit(bits);
     if (i != off) {
       unsigned long base = span(node) >= 64 ? 0 : index & ~((1UL << span(node)) - 1);
       index = base | ((unsigned long)i << node->shift);
