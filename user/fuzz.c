@@ -109,12 +109,13 @@ rand_fd(void)
         return fd;
     }
   }
-  long fd;
+  // Check after the conversion to int: 0x100000001 becomes 1.
+  int fd;
   if (r < 8)
     fd = 3 + below(20);
   else
-    fd = rand_int();
-  return guarded(fd) ? -1 : (int)fd;
+    fd = (int)rand_int();
+  return guarded(fd) ? -1 : fd;
 }
 
 static void
@@ -366,10 +367,10 @@ one_call(void)
     break;
   case C_DUP2: {
     int from = rand_fd();
-    long to = chance(80) ? 3 + (long)below(20) : rand_int();
+    int to = chance(80) ? 3 + (int)below(20) : (int)rand_int();
     if (guarded(to))
       to = -1;
-    r = dup2(from, (int)to);
+    r = dup2(from, to);
     if (r >= 0)
       track(r, 1);
     break;
@@ -378,7 +379,8 @@ one_call(void)
     int *fds = chance(80) ? (int *)(arena + below(ARENA - 8)) : rand_outptr();
     r = pipe(fds);
     if (r == 0) {
-      if ((char *)fds < arena || (char *)fds >= arena + ARENA) {
+      // Only two ints wholly inside writable memory could have worked.
+      if ((char *)fds < arena || (char *)(fds + 2) > brk_end()) {
         suspicious("pipe", r, fds);
         break;
       }
@@ -513,7 +515,7 @@ one_call(void)
     break;
   case C_WBTRACE:
     p = rand_outptr();
-    r = wbtrace(p, (int)rand_len());
+    r = wbtrace(p, (int)rand_len(), chance(50) ? below(1000) : (uint64)rand_int());
     if (r > 0 && is_kernelish(p))
       suspicious("wbtrace", r, p);
     break;
@@ -567,10 +569,14 @@ one_call(void)
     msync(a, chance(80) ? maps[i].len : (size_t)rand_len(), (int)below(8));
     break;
   }
-  case C_NOSYS:
-    r = raw_syscall(chance(50) ? NSYSCALL + (long)below(1000) : rand_int(),
-                    rand_int(), rand_int(), rand_int());
+  case C_NOSYS: {
+    // Numbers that name no system call (a random one could be exit).
+    long num = chance(50) ? NSYSCALL + (long)below(1000) : rand_int();
+    if (num > 0 && num < NSYSCALL)
+      num = -num;
+    r = raw_syscall(num, rand_int(), rand_int(), rand_int());
     break;
+  }
   }
 }
 
@@ -579,28 +585,27 @@ one_call(void)
 static void
 rmtree(const char *path, int depth)
 {
-  struct stat st;
-  if (depth > 20 || stat(path, &st) < 0)
+  // Try the plain unlink first: it removes files, device nodes (which
+  // stat cannot open when no driver exists) and empty directories.
+  if (unlink(path) == 0 || errno != ENOTEMPTY || depth > 20)
     return;
-  if (st.type == T_DIR) {
-    int fd = open(path, O_RDONLY);
-    if (fd >= 0) {
-      struct dirent de;
-      char sub[256];
-      while (read(fd, &de, sizeof(de)) == sizeof(de)) {
-        if (de.inum == 0)
-          continue;
-        char name[DIRSIZ + 1];
-        memmove(name, de.name, DIRSIZ);
-        name[DIRSIZ] = '\0';
-        if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-          continue;
-        if (snprintf(sub, sizeof(sub), "%s/%s", path, name) < (int)sizeof(sub))
-          rmtree(sub, depth + 1);
-      }
-      close(fd);
-    }
+  int fd = open(path, O_RDONLY);
+  if (fd < 0)
+    return;
+  struct dirent de;
+  char sub[256];
+  while (read(fd, &de, sizeof(de)) == sizeof(de)) {
+    if (de.inum == 0)
+      continue;
+    char name[DIRSIZ + 1];
+    memmove(name, de.name, DIRSIZ);
+    name[DIRSIZ] = '\0';
+    if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+      continue;
+    if (snprintf(sub, sizeof(sub), "%s/%s", path, name) < (int)sizeof(sub))
+      rmtree(sub, depth + 1);
   }
+  close(fd);
   unlink(path);
 }
 
@@ -645,7 +650,8 @@ main(int argc, char *argv[])
   printf("fuzz: %ld calls in %ld processes, seed %lu\n", ncalls, nprocs, (unsigned long)seed);
 
   rmtree(HOME, 0);
-  if (mkdir(HOME) < 0 || chdir(HOME) < 0) {
+  // A leftover that could not be removed is reused rather than refused.
+  if ((mkdir(HOME) < 0 && errno != EEXIST) || chdir(HOME) < 0) {
     fprintf(2, "fuzz: %s: %s\n", HOME, strerror(errno));
     exit(1);
   }
