@@ -641,6 +641,65 @@ t_malloc(void)
 }
 
 static void
+t_libc(void)
+{
+  // The formatted-output, number-parsing and string functions.
+  char b[128];
+  struct { const char *got, *want; } cases[16];
+  int n = 0;
+#define FMT(expect, ...) do { static char s_[64]; snprintf(s_, sizeof(s_), __VA_ARGS__); \
+    cases[n].got = s_; cases[n].want = expect; n++; } while (0)
+  FMT("42 -7 0", "%d %i %u", 42, -7, 0);
+  FMT("ff FF 0x1f", "%x %X %#x", 255, 255, 31);
+  FMT("[   12][12   ][00012]", "[%5d][%-5d][%05d]", 12, 12, 12);
+  FMT("-9223372036854775808", "%ld", (long)(-0x7fffffffffffffffL - 1));
+  FMT("18446744073709551615", "%lu", ~0UL);
+  FMT("4294967295 -1", "%u %lld", 0xffffffffu, -1LL);
+  FMT("[abc][  abc][ab]", "[%s][%5s][%.2s]", "abc", "abc", "abc");
+  static char *volatile nullstr;     // volatile: gcc would warn about NULL
+  FMT("(null) x %", "%s %c %%", nullstr, 'x');
+  FMT("0x10000", "%p", (void *)0x10000);
+  FMT("[-0042][  -42][+42]", "[%05d][%5d][%+d]", -42, -42, 42);
+  FMT("123 7", "%zu %hhd", (size_t)123, 263);
+  FMT("[   7][7   ]", "[%*d][%-*d]", 4, 7, 4, 7);
+#undef FMT
+  for (int i = 0; i < n; i++)
+    CHECK(strcmp(cases[i].got, cases[i].want) == 0, "printf gave '%s', want '%s'",
+          cases[i].got, cases[i].want);
+  // Truncation: the return value is the length that would have been.
+  CHECK(snprintf(b, 5, "%s", "abcdefgh") == 8 && strcmp(b, "abcd") == 0, "snprintf truncation");
+  CHECK(snprintf(NULL, 0, "%d", 12345) == 5, "snprintf(NULL, 0)");
+
+  char *end;
+  CHECK(strtol("  -123xyz", &end, 10) == -123 && *end == 'x', "strtol decimal");
+  CHECK(strtol("0x1F", &end, 0) == 31 && *end == '\0', "strtol hex");
+  CHECK(strtol("017", NULL, 0) == 15, "strtol octal");
+  CHECK(strtol("zz", &end, 36) == 35 * 36 + 35, "strtol base 36");
+  CHECK(strtol("abc", &end, 10) == 0 && strcmp(end, "abc") == 0, "strtol no digits");
+  errno = 0;
+  CHECK(strtol("99999999999999999999", NULL, 10) == 0x7fffffffffffffffL && errno == ERANGE,
+        "strtol overflow");
+  CHECK(strtol("-9223372036854775808", NULL, 10) == -0x7fffffffffffffffL - 1, "strtol min");
+  CHECK(atoi("42") == 42 && atoi("-1") == -1, "atoi");
+
+  strcpy(b, "0123456789");
+  memmove(b + 2, b, 5);
+  CHECK(memcmp(b, "0101234789", 10) == 0, "memmove up: %s", b);
+  memmove(b, b + 3, 5);
+  CHECK(memcmp(b, "1234734789", 10) == 0, "memmove down: %s", b);
+  CHECK(strstr("hello world", "o w") != NULL && strstr("abc", "abd") == NULL, "strstr");
+  CHECK(strchr("abc", 'c') != NULL && strchr("abc", 0) != NULL && !strchr("abc", 'd'), "strchr");
+  const char *path = "a/b/c";
+  CHECK(strrchr(path, '/') == path + 3 && strrchr(path, 'x') == NULL, "strrchr");
+  CHECK(strcmp("abc", "abd") < 0 && strcmp("b", "a") > 0 && strcmp("", "") == 0, "strcmp");
+  CHECK(strncmp("abcx", "abcy", 3) == 0, "strncmp");
+  CHECK(strcmp(strerror(ENOENT), "no such file or directory") == 0, "strerror");
+  for (int e = 1; e <= ELOOP; e++)
+    CHECK(strncmp(strerror(e), "unknown", 7) != 0 || e == 26 || e == 33 || e == 35 || e == 37 ||
+          e == 15, "no message for errno %d", e);
+}
+
+static void
 t_sleep(void)
 {
   int t0 = uptime();
@@ -2589,6 +2648,7 @@ static struct test tests[] = {
   { "sbrkmax", t_sbrkmax, SLOW },
   { "sbrkfork", t_sbrkfork, 0 },
   { "malloc", t_malloc, 0 },
+  { "libc", t_libc, 0 },
   { "sleep", t_sleep, 0 },
   { "exec", t_exec, 0 },
   { "execbad", t_execbad, 0 },
