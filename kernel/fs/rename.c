@@ -72,106 +72,154 @@ set_dotdot(struct inode *ip, uint newparent)
     panic("rename: cannot rewrite ..");
 }
 
+// The entry name in directory dp, looked up with only dp locked for the
+// moment.  Returns it referenced, unlocked, or 0.
+static struct inode *
+peek(struct inode *dp, const char *name)
+{
+  ilock(dp);
+  struct inode *ip = dirlookup(dp, name, 0);
+  iunlock(dp);
+  return ip;
+}
+
+static int
+is_dir(struct inode *ip)
+{
+  ilock(ip);
+  int r = ip->type == T_DIR;
+  iunlock(ip);
+  return r;
+}
+
+// Lock two directories, an ancestor before its descendant.
+static void
+lock_parents(struct inode *odp, struct inode *ndp, struct inode **first, struct inode **second)
+{
+  int new_above_old = odp != ndp && is_ancestor(ndp, odp);
+
+  *first = new_above_old ? ndp : odp;
+  *second = new_above_old ? odp : ndp;
+  ilock(*first);
+  if (*second != *first)
+    ilock(*second);
+}
+
+static void
+unlock_parents(struct inode *first, struct inode *second)
+{
+  if (second != first)
+    iunlock(second);
+  iunlock(first);
+}
+
+// Replace the existing target (a child of ndp, unlocked) by ip: check the
+// types, then remove target's entry.  ndp is locked.  0 or -errno.
+static int
+remove_target(struct inode *ndp, uint noff, struct inode *target, int isdir)
+{
+  int r = 0;
+
+  ilock(target);
+  if (isdir && target->type != T_DIR)
+    r = -ENOTDIR;
+  else if (!isdir && target->type == T_DIR)
+    r = -EISDIR;
+  else if (target->type == T_DIR && !isdirempty(target))
+    r = -ENOTEMPTY;
+  if (r == 0) {
+    dirunlink(ndp, noff);
+    target->nlink--;
+    iupdate(target);
+  }
+  iunlock(target);
+  return r;
+}
+
+// One attempt at the rename, inside an operation with rename_lock held.
+// Returns -EAGAIN if another process changed one of the directories while
+// it looked, and the caller tries again.
+//
+// The tree's shape is checked before any two directories are locked,
+// because the checks walk up through ".." and lock inodes themselves;
+// after locking, the entries are looked up again to see they still match.
+static int
+try_rename(struct inode *odp, const char *oname, struct inode *ndp, const char *nname)
+{
+  struct inode *ip, *target, *first, *second;
+  uint ooff, noff;
+  int r;
+
+  if ((ip = peek(odp, oname)) == 0)
+    return -ENOENT;
+  target = peek(ndp, nname);
+  int isdir = is_dir(ip);
+  if (target == ip) {
+    r = 0;   // two names of one file: nothing to do
+    goto out;
+  }
+  // A directory can't move into itself or below itself.
+  r = -EINVAL;
+  if (isdir && is_ancestor(ip, ndp))
+    goto out;
+  // A target above the old name contains it, so it is not empty; and
+  // locking it after odp would break the parent-before-child order.
+  r = -ENOTEMPTY;
+  if (target && is_ancestor(target, odp))
+    goto out;
+
+  lock_parents(odp, ndp, &first, &second);
+  struct inode *o = dirlookup(odp, oname, &ooff);
+  struct inode *n = dirlookup(ndp, nname, &noff);
+  r = (o != ip || n != target) ? -EAGAIN : 0;
+  if (o)
+    iput(o);
+  if (n)
+    iput(n);
+  if (r == 0 && ndp->nlink == 0)
+    r = -ENOENT;
+  if (r == 0 && target)
+    r = remove_target(ndp, noff, target, isdir);
+  // dirlink fails only when the disk is full, and then before it changes
+  // anything: target, if any, is already gone, but no name is lost.
+  if (r == 0 && (r = dirlink(ndp, nname, ip->inum)) == 0) {
+    dirunlink(odp, ooff);
+    if (isdir && odp != ndp) {
+      ilock(ip);
+      set_dotdot(ip, ndp->inum);
+      iunlock(ip);
+    }
+  }
+  unlock_parents(first, second);
+
+out:
+  if (target)
+    iput(target);
+  iput(ip);
+  return r;
+}
+
 // The body of rename, inside an operation with rename_lock held.
 static int
 do_rename(const char *oldpath, const char *newpath)
 {
   char oname[DIRSIZ], nname[DIRSIZ];
-  struct inode *odp = 0, *ndp = 0, *ip = 0, *target = 0;
-  uint ooff, noff;
+  struct inode *odp, *ndp;
   int r;
 
   if ((r = nameiparent_err(oldpath, oname, &odp)) < 0)
     return r;
-  if ((r = nameiparent_err(newpath, nname, &ndp)) < 0)
-    goto out;
-  r = -EINVAL;
-  if (dots(oname) || dots(nname))
-    goto out;
-
-  // Find the file, unlocked, to check the tree's shape first.
-  ilock(odp);
-  ip = dirlookup(odp, oname, 0);
-  iunlock(odp);
-  r = -ENOENT;
-  if (ip == 0)
-    goto out;
-  ilock(ip);
-  int isdir = ip->type == T_DIR;
-  iunlock(ip);
-  // A directory can't move into itself or below itself.
-  r = -EINVAL;
-  if (isdir && is_ancestor(ip, ndp))
-    goto out;
-
-  // Lock the parents, ancestor first.
-  int new_above_old = odp != ndp && is_ancestor(ndp, odp);
-  struct inode *first = new_above_old ? ndp : odp;
-  struct inode *second = new_above_old ? odp : ndp;
-  ilock(first);
-  if (second != first)
-    ilock(second);
-
-  // Another process may have changed the directories meanwhile.
-  struct inode *again = dirlookup(odp, oname, &ooff);
-  if (again != ip) {
-    r = -ENOENT;
-    if (again)
-      iput(again);
-    goto unlock;
-  }
-  iput(again);
-  r = -ENOENT;
-  if (ndp->nlink == 0)
-    goto unlock;
-
-  target = dirlookup(ndp, nname, &noff);
-  if (target == ip) {
-    r = 0;   // two names of the same file: nothing to do
-    goto unlock;
-  }
-  if (target) {
-    ilock(target);
-    if (isdir && target->type != T_DIR)
-      r = -ENOTDIR;
-    else if (!isdir && target->type == T_DIR)
-      r = -EISDIR;
-    else if (target->type == T_DIR && !isdirempty(target))
-      r = -ENOTEMPTY;
-    else
-      r = 0;
-    if (r == 0) {
-      dirunlink(ndp, noff);
-      target->nlink--;
-      iupdate(target);
-    }
-    iunlock(target);
-    if (r < 0)
-      goto unlock;
-  }
-  if ((r = dirlink(ndp, nname, ip->inum)) < 0)
-    goto unlock;   // only when the disk is full: target is already gone
-  dirunlink(odp, ooff);
-  if (isdir && odp != ndp) {
-    ilock(ip);
-    set_dotdot(ip, ndp->inum);
-    iunlock(ip);
-  }
-  r = 0;
-
-unlock:
-  if (second != first)
-    iunlock(second);
-  iunlock(first);
-out:
-  if (target)
-    iput(target);
-  if (ip)
-    iput(ip);
-  if (ndp)
-    iput(ndp);
-  if (odp)
+  if ((r = nameiparent_err(newpath, nname, &ndp)) < 0) {
     iput(odp);
+    return r;
+  }
+  if (dots(oname) || dots(nname))
+    r = -EINVAL;
+  else
+    while ((r = try_rename(odp, oname, ndp, nname)) == -EAGAIN)
+      ;
+  iput(ndp);
+  iput(odp);
   return r;
 }
 

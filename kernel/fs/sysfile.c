@@ -331,8 +331,10 @@ create(const char *path, short type, short major, short minor, int excl,
       *ipp = ip;
       return 0;
     }
+    int isdir = ip->type == T_DIR;
     iunlockput(ip);
-    return -EEXIST;
+    // open(dir, O_CREAT) is EISDIR, as in Linux; with O_EXCL, EEXIST.
+    return type == T_FILE && !excl && isdir ? -EISDIR : -EEXIST;
   }
   if ((ip = ialloc(dp->dev, type)) == 0) {
     iunlockput(dp);

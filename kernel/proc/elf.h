@@ -40,5 +40,7 @@ struct proghdr {
 #define ELF_PROG_FLAG_WRITE 2
 #define ELF_PROG_FLAG_READ  4
 #define EM_RISCV 243
+#define ELFCLASS64  2   // ident[0]: 64-bit objects
+#define ELFDATA2LSB 1   // ident[1]: little-endian
 
 #endif

@@ -131,7 +131,8 @@ kexec(const char *path, char **argv)
     goto bad;
   }
   if (readi(ip, 0, (uint64)&elf, 0, sizeof(elf)) != sizeof(elf) ||
-      elf.magic != ELF_MAGIC || elf.machine != EM_RISCV)
+      elf.magic != ELF_MAGIC || elf.machine != EM_RISCV ||
+      elf.ident[0] != ELFCLASS64 || elf.ident[1] != ELFDATA2LSB)
     goto bad;
   r = -ENOMEM;
   if ((pagetable = proc_pagetable(p)) == 0)

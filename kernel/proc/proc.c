@@ -559,7 +559,19 @@ procdump(void)
   for (struct proc *p = proc; p < &proc[NPROC]; p++) {
     if (p->state == UNUSED)
       continue;
-    printf("%d %s %s%s\n", p->pid, names[p->state], p->name,
+    printf("%d %s %s%s", p->pid, names[p->state], p->name,
            p->kthread ? " [kthread]" : "");
+    if (p->state == SLEEPING) {
+      // Where it sleeps: the channel, and the return addresses on its
+      // kernel stack (look them up with addr2line -e kernel/kernel).
+      printf(" chan %p:", p->chan);
+      uint64 fp = p->context.s[0];
+      uint64 lo = p->kstack, hi = p->kstack + KSTACK_PAGES * PGSIZE;
+      for (int depth = 0; depth < 12 && fp > lo + 16 && fp <= hi; depth++) {
+        printf(" %p", (void *)*(uint64 *)(fp - 8));
+        fp = *(uint64 *)(fp - 16);
+      }
+    }
+    printf("\n");
   }
 }
