@@ -837,7 +837,8 @@ class Machine:
 
     def run(self, cmd: str, timeout: float = 30.0) -> str:
         """Type a command line, wait for the next prompt, and return what the
-        command printed (without the echoed command line or the prompt).
+        command printed: the output after the echoed command line, up to the
+        next prompt.
 
         The shell must have printed its prompt already (after boot() or an
         earlier run()).  Output that does not end with a newline before the
@@ -849,11 +850,11 @@ class Machine:
         self.sendline(cmd)
         m = self.wait_for(PROMPT, timeout, what=f"the shell prompt after {cmd!r}")
         region = self.output[start:m.start()]
+        # What came before the echo (a kernel message from another CPU, say)
+        # was printed before the command was typed: it is not the command's.
         echo = cmd + "\n"
         i = region.find(echo)
-        if i >= 0:
-            region = region[:i] + region[i + len(echo):]
-        return region
+        return region[i + len(echo):] if i >= 0 else region
 
     # ------------------------------------------------------------ stopping
 

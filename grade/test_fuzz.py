@@ -13,5 +13,12 @@ from qemu import Machine
 @pytest.mark.parametrize("cpus", [1, 3])
 def test_fuzz(machine: Callable[..., Machine], cpus: int) -> None:
     m = machine(cpus=cpus)
-    m.run("fuzz 100000 4", timeout=300)      # a panic raises here
+    out = m.run("fuzz 100000 4", timeout=300)       # a panic raises here
+    tail = "\n".join(out.splitlines()[-20:])
+    assert "fuzz: done 100000 calls" in out, f"fuzz did not finish its calls:\n{tail}"
+    assert "some workers died" not in out, f"fuzz workers died:\n{tail}"
+    suspicious = [line for line in out.splitlines() if "SUSPICIOUS" in line]
+    assert not suspicious, \
+        "system calls succeeded with arguments that cannot be valid:\n" + \
+        "\n".join(suspicious[:20])
     assert m.run("echo alive") == "alive\n", "the shell no longer works after fuzz"

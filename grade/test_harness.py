@@ -53,11 +53,12 @@ def test_many_lines_arrive_in_order(tmp_path: Path) -> None:
         assert m.run("echo after", timeout=10) == "after\n"
 
 
-def test_async_message_after_prompt_is_kept(tmp_path: Path) -> None:
+def test_async_message_before_echo_is_not_output(tmp_path: Path) -> None:
     with fake(tmp_path, "--late-banner") as m:
         m.boot(timeout=10)
         out = m.run("echo x", timeout=10)
-        assert out == "hart 2 starting\nx\n"
+        assert out == "x\n"
+        assert "$ hart 2 starting\necho x\nx\n$ " in m.output
 
 
 def test_wait_for_text_and_regex_moves_mark(tmp_path: Path) -> None:

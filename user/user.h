@@ -15,6 +15,7 @@
 #include "kernel/uapi/mman.h"
 #include "kernel/uapi/fs.h"
 #include "kernel/uapi/wbstat.h"
+#include "kernel/uapi/wbtrace.h"
 
 // xv6's short type names.
 typedef unsigned int   uint;
@@ -77,7 +78,7 @@ int poweroff(int code);        // stop the machine; QEMU exits
 uint64 uptime_ms(void);        // milliseconds since boot
 int wbstat(int fd, struct wbstat *st);  // page-cache counters (uapi/wbstat.h)
 int sysctl(int name, int64_t newval, int64_t *oldval);  // writeback tunables
-int wbtrace(void *buf, int n); // read the writeback trace ring
+int wbtrace(struct wbtrace_event *buf, int n, uint64 since);  // trace events after since
 int rawdisk(int op, uint64 blockno, void *buf, int nblocks);  // bench only
 
 // ---- ulib: strings and memory
