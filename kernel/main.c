@@ -3,6 +3,7 @@
 #include "types.h"
 #include "param.h"
 #include "riscv.h"
+#include "memlayout.h"
 #include "lib/lib.h"
 #include "mm/mm.h"
 #include "proc/proc.h"
@@ -19,6 +20,21 @@
 
 static volatile int started = 0;
 
+extern uint64 boot_fdt;        // boot/start.c
+uint64 fdt_ram_end(uint64 fdt);
+uint64 phystop;
+
+// How much RAM there is: QEMU's -m, from the device tree; at most MAXRAM.
+static void
+find_ram(void)
+{
+  uint64 ram_end = fdt_ram_end(boot_fdt);
+
+  if (ram_end <= KERNBASE)
+    ram_end = KERNBASE + 128L * 1024 * 1024;   // no device tree: assume 128 MiB
+  phystop = MIN(ram_end, KERNBASE + MAXRAM);
+}
+
 void
 kmain(void)
 {
@@ -26,6 +42,7 @@ kmain(void)
     consoleinit();
     printf_init();
     printf("\nquire kernel is booting\n");
+    find_ram();
     kinit();          // physical pages
     kvminit();        // the kernel page table
     kvminithart();    // turn on paging

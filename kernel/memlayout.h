@@ -38,8 +38,13 @@
 #define PLIC_SCLAIM(hart)   (PLIC + 0x201004 + (hart) * 0x2000)
 
 #define KERNBASE 0x80000000L
-#define RAMSIZE  (128L * 1024 * 1024)   // must match QEMU's -m
-#define PHYSTOP  (KERNBASE + RAMSIZE)
+// RAM ends at PHYSTOP, read from the device tree QEMU passes at boot
+// (boot/fdt.c): QEMU's -m decides.  Quire uses at most MAXRAM of it.
+#define MAXRAM   (2048L * 1024 * 1024)
+#ifndef __ASSEMBLER__
+extern uint64 phystop;
+#endif
+#define PHYSTOP  phystop
 
 #define TRAMPOLINE (MAXVA - PGSIZE)
 #define TRAPFRAME  (TRAMPOLINE - PGSIZE)

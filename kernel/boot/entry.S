@@ -1,5 +1,6 @@
 # The first instructions.  QEMU starts every hart here, in machine mode,
-# with a0 = hart id.  Give each hart its own boot stack and call start().
+# with a0 = hart id and a1 = the address of the device tree.  Give each
+# hart its own boot stack and call start(a0, a1).
 #include "param.h"
 
 .section .text

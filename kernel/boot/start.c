@@ -10,9 +10,15 @@
 
 void kmain(void);
 
+// The device tree QEMU handed to hart 0, for kmain to read.
+uint64 boot_fdt;
+
 void
-start(void)
+start(uint64 hartid, uint64 fdt)
 {
+  if (hartid == 0)
+    boot_fdt = fdt;
+
   // mret will "return" to kmain in supervisor mode.
   uint64 ms = csr_read(mstatus);
   ms = (ms & ~MSTATUS_MPP_MASK) | MSTATUS_MPP_S;

@@ -419,3 +419,27 @@ flusher(void *arg)
     }
   }
 }
+
+// The flusher's lists, for wbstat(2).
+void
+wb_list_stats(uint64 *ndirty, uint64 *nio, uint64 *nmore, uint64 *oldest_ms)
+{
+  struct inode *ip;
+
+  *ndirty = *nio = *nmore = *oldest_ms = 0;
+  acquire(&wb.list_lock);
+  list_for_each_entry(ip, &wb.b_dirty, i_io_list)
+    (*ndirty)++;
+  list_for_each_entry(ip, &wb.b_io, i_io_list)
+    (*nio)++;
+  list_for_each_entry(ip, &wb.b_more_io, i_io_list)
+    (*nmore)++;
+  uint64 oldest = ticks;
+  struct list_head *lists[] = { &wb.b_dirty, &wb.b_io, &wb.b_more_io };
+  for (int l = 0; l < 3; l++)
+    list_for_each_entry(ip, lists[l], i_io_list)
+      if (ip->dirtied_when < oldest)
+        oldest = ip->dirtied_when;
+  *oldest_ms = (ticks - oldest) * 1000 / TICK_HZ;
+  release(&wb.list_lock);
+}

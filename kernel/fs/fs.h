@@ -86,6 +86,7 @@ int writeback_single_inode(struct inode *ip, struct writeback_control *wbc);
 int sync_inodes(int wait);
 uint64 dirty_thresh(void);
 uint64 dirty_background_thresh(void);
+void wb_list_stats(uint64 *ndirty, uint64 *nio, uint64 *nmore, uint64 *oldest_ms);
 #define WB_REASON_BACKGROUND 0x1
 #define WB_REASON_RECLAIM    0x2
 

@@ -16,11 +16,24 @@
 #include "mm/folio.h"
 #include "proc/proc.h"
 
-#define NPAGES (RAMSIZE / PGSIZE)
-static struct folio folio_table[NPAGES];
+// One struct folio per page of RAM, in memory that kinit() sets aside
+// right after the kernel image.
+static struct folio *folio_table;
 
 #define NWAITLOCKS 64
 static struct spinlock waitlocks[NWAITLOCKS];
+
+// Called by kinit() before any page is handed out: the table takes the
+// pages from start on.  Returns the first address after it.
+uint64
+folio_table_init(uint64 start)
+{
+  uint64 npages = (PHYSTOP - KERNBASE) / PGSIZE;
+
+  folio_table = (struct folio *)start;
+  memset(folio_table, 0, npages * sizeof(struct folio));
+  return PGROUNDUP(start + npages * sizeof(struct folio));
+}
 
 void
 folio_init(void)

@@ -1,7 +1,7 @@
 // The physical page allocator: a free list of 4096-byte pages.
 //
-// Every page of RAM above the kernel image, up to PHYSTOP, starts on the
-// list.  Freed pages are filled with a junk pattern so that a use after
+// Every page of RAM above the kernel image and the folio table, up to
+// PHYSTOP, starts on the list.  Freed pages are filled with a junk pattern so that a use after
 // free shows up as garbage rather than as plausible old data.
 #include "types.h"
 #include "param.h"
@@ -9,6 +9,7 @@
 #include "lib/lib.h"
 #include "lib/spinlock.h"
 #include "mm/mm.h"
+#include "mm/folio.h"
 
 extern char end[];   // first address after the kernel image (kernel.ld)
 
@@ -21,6 +22,7 @@ static struct {
   struct run *freelist;
   uint64 nfree;        // pages on the free list
   uint64 ntotal;       // pages the allocator manages
+  uint64 first;        // the lowest of them
 } kmem;
 
 static void
@@ -39,8 +41,9 @@ void
 kinit(void)
 {
   initlock(&kmem.lock, "kmem");
+  kmem.first = folio_table_init(PGROUNDUP((uint64)end));
   // No junk fill here: writing all of RAM once would slow the boot down.
-  for (uint64 pa = PGROUNDUP((uint64)end); pa + PGSIZE <= PHYSTOP; pa += PGSIZE) {
+  for (uint64 pa = kmem.first; pa + PGSIZE <= PHYSTOP; pa += PGSIZE) {
     kfree_raw((void *)pa);
     kmem.ntotal++;
   }
@@ -49,7 +52,7 @@ kinit(void)
 void
 kfree(void *pa)
 {
-  if ((uint64)pa % PGSIZE != 0 || (char *)pa < end || (uint64)pa >= PHYSTOP)
+  if ((uint64)pa % PGSIZE != 0 || (uint64)pa < kmem.first || (uint64)pa >= PHYSTOP)
     panic("kfree: bad page %p", pa);
   memset(pa, 0x5a, PGSIZE);
   kfree_raw(pa);

@@ -102,6 +102,9 @@ sys_wbstat(void)
   st.pages_written = pcstat.pages_written;
   st.pages_reclaimed = pcstat.pages_reclaimed;
   st.throttled = nr_throttled;
+  st.dirty_thresh = dirty_thresh();
+  st.background_thresh = dirty_background_thresh();
+  wb_list_stats(&st.nr_b_dirty, &st.nr_b_io, &st.nr_b_more_io, &st.oldest_dirty_ms);
   if (f)
     file_wbstat(f->ip, &st);
   if (copyout(myproc()->pagetable, addr, &st, sizeof(st)) < 0)

@@ -456,17 +456,18 @@ forkret(void)
 }
 
 // Sleep on chan, releasing lk while asleep and taking it again before
-// returning.  Holding p->lock across the state change means a wakeup()
-// can't slip in between releasing lk and going to sleep.
+// returning.  The state becomes SLEEPING, under p->lock, before lk is let
+// go: a waker must hold lk to change the condition, so by the time it can
+// call wakeup() the sleeper is visibly asleep (see wakeup).
 void
 sleep(void *chan, struct spinlock *lk)
 {
   struct proc *p = myproc();
 
   acquire(&p->lock);
-  release(lk);
   p->chan = chan;
   p->state = SLEEPING;
+  release(lk);
   sched();
   p->chan = 0;
   release(&p->lock);
@@ -475,13 +476,18 @@ sleep(void *chan, struct spinlock *lk)
 
 // Wake every process sleeping on chan.  The caller may hold the lock that
 // the sleepers passed to sleep(), but not any p->lock.
+//
+// Most calls find nobody asleep on chan, so the scan first looks without
+// taking locks and locks only a likely sleeper; a process that is going
+// to sleep on chan already shows it (see sleep).
 void
 wakeup(void *chan)
 {
   struct proc *self = myproc();
 
   for (struct proc *p = proc; p < &proc[NPROC]; p++) {
-    if (p == self)
+    if (p == self || __atomic_load_n(&p->chan, __ATOMIC_ACQUIRE) != chan ||
+        __atomic_load_n(&p->state, __ATOMIC_ACQUIRE) != SLEEPING)
       continue;
     acquire(&p->lock);
     if (p->state == SLEEPING && p->chan == chan)

@@ -33,6 +33,8 @@ void
 trapinithart(void)
 {
   csr_write(stvec, (uint64)kernelvec);
+  // User programs may read the time register (rdtime) for fine timing.
+  csr_set(scounteren, COUNTEREN_TM);
 }
 
 uint64

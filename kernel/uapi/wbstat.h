@@ -28,6 +28,13 @@ struct wbstat {
   uint64_t disk_errors;      // requests that completed with an error
   uint64_t log_commits;      // metadata transactions committed
   uint64_t throttled;        // times a writer slept in balance_dirty_pages
+  // Global: the flusher's state now.
+  uint64_t dirty_thresh;     // dirty pages at which writers are throttled
+  uint64_t background_thresh;// dirty pages at which background writeback starts
+  uint64_t nr_b_dirty;       // inodes on b_dirty
+  uint64_t nr_b_io;          // ... on b_io
+  uint64_t nr_b_more_io;     // ... on b_more_io
+  uint64_t oldest_dirty_ms;  // how long the oldest dirty inode has been dirty
   // Per file (only when a file descriptor was given).
   uint64_t f_ino;            // inode number
   uint64_t f_size;           // i_size in bytes
