@@ -162,9 +162,10 @@ try_rename(struct inode *odp, const char *oname, struct inode *ndp, const char *
   r = -EINVAL;
   if (isdir && is_ancestor(ip, ndp))
     goto out;
-  // A target above the old name contains it, so it is not empty; and
-  // locking it after odp would break the parent-before-child order.
-  r = -ENOTEMPTY;
+  // A target above the old name is a directory that contains it, so it
+  // is not empty; and locking it after odp would break the
+  // parent-before-child order.
+  r = isdir ? -ENOTEMPTY : -EISDIR;
   if (target && is_ancestor(target, odp))
     goto out;
 
