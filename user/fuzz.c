@@ -525,8 +525,10 @@ one_call(void)
            rand_int(), rand_outptr());
     break;
   case C_RAWDISK:
-    // Only invalid operations: a valid one could overwrite the disk.
-    rawdisk(-(int)below(100) - 1, rand_int(), rand_outptr(), (int)rand_int());
+    // Only invalid operations and buffers: a valid request could
+    // overwrite the file system under everyone's feet.
+    rawdisk(-(int)below(100) - 1, rand_int(), (void *)kernelish[below(NKERNELISH)],
+            (int)rand_int());
     break;
   case C_MMAP: {
     int i = below(NMAP);

@@ -2426,9 +2426,11 @@ t_sysctl(void)
 static void
 t_rawdisk(void)
 {
-  // Only invalid requests: a valid one could scribble on the disk.
-  ERR(rawdisk(-1, 0, buf, 1), EINVAL);
-  ERR(rawdisk(12345, 0, buf, 1), EINVAL);
+  // Only invalid requests, with a buffer no request could use: a valid
+  // write would scribble on the file system.
+  ERR(rawdisk(-1, 0, BAD(0x80000000), 1), EINVAL, EFAULT);
+  ERR(rawdisk(12345, 0, BAD(0x80000000), 1), EINVAL, EFAULT);
+  ERR(rawdisk(-1, 0, NULL, 1), EINVAL, EFAULT);
 }
 
 // ================================================================ mmap
