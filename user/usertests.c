@@ -713,9 +713,14 @@ t_sleep(void)
   uint64 m1 = uptime_ms();
   CHECK(m1 >= m0 + 80, "sleep(10) took %lu ms", (unsigned long)(m1 - m0));
   CHECK(m1 < m0 + 5000, "sleep(10) took %lu ms", (unsigned long)(m1 - m0));
-  // uptime (ticks of 10 ms) and uptime_ms tell the same time.
-  long diff = (long)uptime_ms() - 10L * uptime();
-  CHECK(diff > -2000 && diff < 2000, "uptime_ms and uptime differ by %ld ms", diff);
+  // uptime (ticks of 10 ms) and uptime_ms tell roughly the same time.
+  // Ticks are counted by interrupts, which a busy emulator delivers late,
+  // so they may fall somewhat behind the clock.
+  long ms = (long)uptime_ms();
+  long diff = ms - 10L * uptime();
+  long slack = 2000 + ms / 5;
+  CHECK(diff > -slack && diff < slack, "uptime_ms and uptime differ by %ld ms after %ld ms",
+        diff, ms);
 
   OK(sleep(0));
   int r = sleep(-1);
@@ -893,7 +898,8 @@ t_execbad(void)
     if (kernel_addrs[i] != 0)
       EXEC_ERR("/echo", BAD(kernel_addrs[i]), EFAULT);
     char *badarg[] = { "echo", BAD(kernel_addrs[i]), NULL };
-    EXEC_ERR("/echo", badarg, EFAULT);
+    if (kernel_addrs[i] != 0)   // a NULL there just ends the list
+      EXEC_ERR("/echo", badarg, EFAULT);
   }
   // An argv array running into unmapped memory without a NULL.
   char **edge = (char **)heap_end();
@@ -1543,22 +1549,24 @@ t_openflags(void)
   ERR(open("a/x", O_CREATE | O_RDWR), ENOTDIR);
   ERR(open("nodir/x", O_CREATE | O_RDWR), ENOENT);
 
-  // Names up to DIRSIZ characters are fine; longer ones are refused.
+  // Names of up to DIRSIZ-1 bytes are fine (a directory entry keeps a
+  // NUL); longer ones are refused, never cut short.
   char name[DIRSIZ + 2];
-  memset(name, 'n', DIRSIZ);
-  name[DIRSIZ] = '\0';
+  memset(name, 'n', DIRSIZ - 1);
+  name[DIRSIZ - 1] = '\0';
   fd = OK(open(name, O_CREATE | O_RDWR));
   close(fd);
   OK(stat(name, (struct stat *)buf));
-  name[DIRSIZ - 1] = '\0';
+  name[DIRSIZ - 2] = '\0';
   ERR(open(name, O_RDONLY), ENOENT);     // a prefix is another name
-  name[DIRSIZ - 1] = 'n';
+  name[DIRSIZ - 2] = 'n';
   OK(unlink(name));
-  name[DIRSIZ] = 'n';
-  name[DIRSIZ + 1] = '\0';
+  name[DIRSIZ - 1] = 'n';
+  name[DIRSIZ] = '\0';
   ERR(open(name, O_CREATE | O_RDWR), ENAMETOOLONG);
   ERR(open(name, O_RDONLY), ENAMETOOLONG);
   ERR(mkdir(name), ENAMETOOLONG);
+  ERR(stat(name, (struct stat *)buf), ENAMETOOLONG);
 }
 
 static void
