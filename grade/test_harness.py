@@ -484,3 +484,25 @@ def test_write_log_without_superblock(tmp_path: Path) -> None:
     log = writelog.read_log(path, sector_size=4096)
     assert log.nr_entries == 0
     assert [(e.sector, e.flags) for e in log.entries] == [(0, 0), (1, 0)]
+
+
+# ---------------------------------------------------------------- with Quire
+
+def test_quire_boots_on_full_stack(machine, run_fsck) -> None:  # type: ignore[no-untyped-def]
+    """End to end: Quire runs on a disk under every layer at once; the log
+    records its writes and flushes; the image stays sound."""
+    d = Drive(logwrites=LogWrites(),
+              throttle=Throttle(bps_write=64 << 20, iops_write=5000),
+              blkdebug=Blkdebug(rules=(InjectError(event="write_aio", iotype="write",
+                                                   sector=1 << 40),)))  # beyond the disk
+    m = machine(cpus=3, drive=d)
+    assert m.run("echo hello > f") == ""
+    assert m.run("cat f") == "hello\n"
+    assert m.poweroff() == 0
+    log = writelog.read_log(m.workdir / "writes.log")
+    assert any(e.is_flush for e in log.entries)
+    assert any(not e.is_flush and e.nr_sectors > 0 for e in log.entries)
+    assert log.nr_entries == len(log.entries)   # QEMU exited cleanly
+    assert m.image is not None
+    result = run_fsck(m.image)
+    assert result.returncode == 0, result.stdout
