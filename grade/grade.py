@@ -54,6 +54,12 @@ def _failure_text(report: pytest.TestReport) -> str:
     crash = getattr(longrepr, "reprcrash", None)
     if crash is not None:
         text = crash.message
+        # "AssertionError: <the test's message>\nassert <pytest's
+        # introspection>": the test's own message says it better.
+        head, sep, _ = text.partition("\nassert ")
+        if sep and head.startswith("AssertionError: ") and \
+                head[len("AssertionError: "):].strip():
+            text = head
     elif isinstance(longrepr, tuple) and len(longrepr) == 3:   # a skip
         text = str(longrepr[2])
     else:
@@ -79,8 +85,16 @@ class GradePlugin:
         self.errors: list[str] = []
         self.started = time.monotonic()
 
-    def _name(self, nodeid: str) -> str:
-        return nodeid[len("grade/"):] if nodeid.startswith("grade/") else nodeid
+    @staticmethod
+    def _name(item: pytest.Item) -> str:
+        """file::test, the file relative to grade/ (or just its name)."""
+        _, sep, rest = item.nodeid.partition("::")
+        path = Path(item.path)
+        try:
+            shown = str(path.relative_to(GRADE_DIR))
+        except ValueError:
+            shown = path.name
+        return shown + sep + rest
 
     @pytest.hookimpl(trylast=True)
     def pytest_configure(self, config: pytest.Config) -> None:
@@ -111,7 +125,7 @@ class GradePlugin:
             vis = item.get_closest_marker("visibility")
             keep.append(item)
             self.results[item.nodeid] = Result(
-                name=self._name(item.nodeid), points=float(points.args[0]),
+                name=self._name(item), points=float(points.args[0]),
                 visibility=vis.args[0] if vis else "visible", lab=lab_name)
             self.order.append(item.nodeid)
         if drop:

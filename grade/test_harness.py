@@ -389,6 +389,11 @@ def test_fails():
     assert 1 + 1 == 3, "arithmetic is broken"
 
 @pytest.mark.points(1)
+def test_bare_assert():
+    out = "1 1 4"
+    assert out == "1 1 3"
+
+@pytest.mark.points(1)
 @pytest.mark.visibility("hidden")
 def test_times_out():
     raise Timeout("Timed out after 5 s waiting for 'x'", "boot line\\n$ cmd")
@@ -427,13 +432,15 @@ def test_grade_report_and_json(tmp_path: Path) -> None:
     assert re.search(r"^test_sample.py::test_passes  \(2 pts\)  OK  \d+\.\ds$", out, re.M)
     assert re.search(r"^test_sample.py::test_fails  \(3 pts\)  FAIL  ", out, re.M)
     assert re.search(r"^test_sample.py::test_times_out  \(1 pt\)  FAIL  ", out, re.M)
-    assert "    AssertionError: arithmetic is broken" in lines
+    i = lines.index("    AssertionError: arithmetic is broken")
+    assert lines[i + 1].startswith("test_sample.py::test_bare_assert")
+    assert "    AssertionError: assert '1 1 4' == '1 1 3'" in lines
     assert "    $ cmd" in lines             # the console tail of the Timeout
     assert "not_graded" not in out
-    assert lines[-1] == "Score: 6/10"
+    assert lines[-1] == "Score: 6/11"
     assert data["score"] == 6
     assert [t["name"].split("::")[1] for t in data["tests"]] == [
-        "test_passes", "test_fails", "test_times_out", "test_lab"]
+        "test_passes", "test_fails", "test_bare_assert", "test_times_out", "test_lab"]
     by = {t["name"].split("::")[1]: t for t in data["tests"]}
     assert by["test_passes"] == {"name": by["test_passes"]["name"], "score": 2.0,
                                  "max_score": 2.0, "status": "passed",
@@ -442,7 +449,7 @@ def test_grade_report_and_json(tmp_path: Path) -> None:
     assert "arithmetic is broken" in by["test_fails"]["output"]
     assert by["test_times_out"]["visibility"] == "hidden"
     assert "$ cmd" in by["test_times_out"]["output"]
-    assert "Score: 6/10" in data["output"]
+    assert "Score: 6/11" in data["output"]
 
 
 def test_grade_lab_and_k(tmp_path: Path) -> None:
@@ -477,3 +484,25 @@ def test_write_log_without_superblock(tmp_path: Path) -> None:
     log = writelog.read_log(path, sector_size=4096)
     assert log.nr_entries == 0
     assert [(e.sector, e.flags) for e in log.entries] == [(0, 0), (1, 0)]
+
+
+# ---------------------------------------------------------------- with Quire
+
+def test_quire_boots_on_full_stack(machine, run_fsck) -> None:  # type: ignore[no-untyped-def]
+    """End to end: Quire runs on a disk under every layer at once; the log
+    records its writes and flushes; the image stays sound."""
+    d = Drive(logwrites=LogWrites(),
+              throttle=Throttle(bps_write=64 << 20, iops_write=5000),
+              blkdebug=Blkdebug(rules=(InjectError(event="write_aio", iotype="write",
+                                                   sector=1 << 40),)))  # beyond the disk
+    m = machine(cpus=3, drive=d)
+    assert m.run("echo hello > f") == ""
+    assert m.run("cat f") == "hello\n"
+    assert m.poweroff() == 0
+    log = writelog.read_log(m.workdir / "writes.log")
+    assert any(e.is_flush for e in log.entries)
+    assert any(not e.is_flush and e.nr_sectors > 0 for e in log.entries)
+    assert log.nr_entries == len(log.entries)   # QEMU exited cleanly
+    assert m.image is not None
+    result = run_fsck(m.image)
+    assert result.returncode == 0, result.stdout

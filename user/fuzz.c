@@ -1,6 +1,9 @@
 // fuzz: throw random system calls at the kernel.
 //
-//   fuzz [ncalls] [nprocs] [seed]      (defaults: 100000, 4, from the clock)
+//   fuzz [ncalls] [nprocs] [seed] [keep]
+//
+// Defaults: 100000 calls, 4 processes, a seed from the clock.  With "keep"
+// the scratch directory is left behind for inspection (and for fsck).
 //
 // nprocs processes share the calls.  Each makes random system calls with
 // arguments drawn from a mix that finds bugs: descriptors it really has
@@ -525,8 +528,10 @@ one_call(void)
            rand_int(), rand_outptr());
     break;
   case C_RAWDISK:
-    // Only invalid operations: a valid one could overwrite the disk.
-    rawdisk(-(int)below(100) - 1, rand_int(), rand_outptr(), (int)rand_int());
+    // Only invalid operations and buffers: a valid request could
+    // overwrite the file system under everyone's feet.
+    rawdisk(-(int)below(100) - 1, rand_int(), (void *)kernelish[below(NKERNELISH)],
+            (int)rand_int());
     break;
   case C_MMAP: {
     int i = below(NMAP);
@@ -642,9 +647,10 @@ main(int argc, char *argv[])
   long ncalls = argc > 1 ? strtol(argv[1], NULL, 0) : 100000;
   long nprocs = argc > 2 ? strtol(argv[2], NULL, 0) : 4;
   uint64 seed = argc > 3 ? (uint64)strtol(argv[3], NULL, 0) : uptime_ms();
+  int keep = argc > 4 && strcmp(argv[4], "keep") == 0;
 
   if (ncalls < 0 || nprocs < 1 || nprocs > 16) {
-    fprintf(2, "usage: fuzz [ncalls] [nprocs 1..16] [seed]\n");
+    fprintf(2, "usage: fuzz [ncalls] [nprocs 1..16] [seed] [keep]\n");
     exit(1);
   }
   printf("fuzz: %ld calls in %ld processes, seed %lu\n", ncalls, nprocs, (unsigned long)seed);
@@ -704,7 +710,8 @@ main(int argc, char *argv[])
     done = ncalls;     // the last partial hundred of each worker counts too
 
   chdir("/");
-  rmtree(HOME, 0);
+  if (!keep)
+    rmtree(HOME, 0);
   uint64 ms = uptime_ms() - t0;
   printf("fuzz: done %ld calls in %lu ms%s\n", done, (unsigned long)ms,
          failures ? " (some workers died)" : "");

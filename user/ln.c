@@ -10,8 +10,14 @@ main(int argc, char *argv[])
     exit(1);
   }
   if (link(argv[1], argv[2]) < 0) {
-    // The error could be about either name; name both.
-    fprintf(2, "ln: %s -> %s: %s\n", argv[2], argv[1], strerror(errno));
+    // Name the path the error is about: the old one if it cannot be
+    // reached, else the new one.
+    int err = errno;
+    struct stat st;
+    if (stat(argv[1], &st) < 0)
+      fprintf(2, "ln: %s: %s\n", argv[1], strerror(errno));
+    else
+      fprintf(2, "ln: %s: %s\n", argv[2], strerror(err));
     exit(1);
   }
   exit(0);

@@ -65,7 +65,7 @@ list(const char *path)
       continue;
     char name[DIRSIZ + 1];
     memmove(name, de.name, DIRSIZ);
-    name[DIRSIZ] = '\0';          // a name of exactly DIRSIZ has no NUL
+    name[DIRSIZ] = '\0';          // in case the disk holds no NUL
     if (snprintf(full, sizeof(full), "%s/%s", path, name) >= (int)sizeof(full)) {
       fprintf(2, "ls: %s/%s: %s\n", path, name, strerror(ENAMETOOLONG));
       status = 1;

@@ -31,7 +31,13 @@ main(int argc, char *argv[])
     to = path;
   }
   if (rename(from, to) < 0) {
-    fprintf(2, "mv: %s -> %s: %s\n", from, to, strerror(errno));
+    // Name the path the error is about: the source if it cannot be
+    // reached, else the destination.
+    int err = errno;
+    if (stat(from, &st) < 0 && errno != ENXIO)
+      fprintf(2, "mv: %s: %s\n", from, strerror(errno));
+    else
+      fprintf(2, "mv: %s: %s\n", to, strerror(err));
     exit(1);
   }
   exit(0);

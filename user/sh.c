@@ -1,7 +1,8 @@
 // sh: the Quire shell.
 //
-// Reads commands from standard input (or from the file named by its first
-// argument), one line at a time, and runs them.  The language:
+// Reads commands from standard input, printing the prompt "$ " before each
+// one, or from the file named by its first argument, without prompts; one
+// line at a time.  The language:
 //
 //   cmd arg...            run a program (found as given, else in /)
 //   cmd < in > out        redirect input, output (>> appends)
@@ -546,8 +547,12 @@ main(int argc, char *argv[])
   static char line[MAXLINE];
   int status = 0;
 
+  int prompt = 1;
   if (argc > 1) {
-    // A script: make it standard input.
+    // A script: make it standard input, and don't prompt, since nobody is
+    // typing (and a "$ " in the output would look like our caller's shell
+    // asking for the next command).
+    prompt = 0;
     int fd = open(argv[1], O_RDONLY);
     if (fd < 0) {
       fprintf(2, "sh: %s: %s\n", argv[1], strerror(errno));
@@ -558,7 +563,8 @@ main(int argc, char *argv[])
   }
 
   for (;;) {
-    write(2, "$ ", 2);
+    if (prompt)
+      write(2, "$ ", 2);
     if (readline(line, sizeof(line)) < 0)
       break;
     struct node *n = parse(line);
