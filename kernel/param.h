@@ -6,7 +6,7 @@
 #define NPROC        64     // most processes (including kernel threads)
 #define NOFILE       32     // open files per process
 #define NFILE       256     // open files in the whole system
-#define NINODE      200     // in-memory inodes
+#define NINODE      200     // in-memory inodes kept before reusing old ones
 #define NBUF        160     // metadata block buffers (more than the log holds)
 #define NDEV         10     // device major numbers
 #define ROOTDEV       1     // device number of the file system disk

@@ -213,28 +213,35 @@ wb_iput(struct inode *ip)
 
 // Write every inode that is dirty when the call begins: WB_SYNC_NONE
 // (wait == 0) starts writes; WB_SYNC_ALL (wait) writes and waits, for
-// data integrity.  Inodes dirtied later are not looked at, so a busy
-// writer cannot keep sync going.  Returns 0 or the first error.
+// data integrity.  Each inode is taken once per call (sync_gen tells which
+// are done), and inodes first dirtied after the call began are left
+// alone, so a busy writer cannot keep sync going.  Returns 0 or the first
+// error.
 int
 sync_inodes(int wait)
 {
-  static struct inode *todo[NINODE];   // under sync_lock
-  int n = 0, err = 0;
+  static uint64 sync_gen;   // under sync_lock
+  uint64 start = ticks;
+  int err = 0;
 
   acquiresleep(&sync_lock);
-  acquire(&wb.list_lock);
-  struct list_head *lists[] = { &wb.b_io, &wb.b_more_io, &wb.b_dirty };
-  for (int l = 0; l < 3; l++) {
-    struct inode *it;
-    list_for_each_entry(it, lists[l], i_io_list) {
-      struct inode *ip = igrab(it);
-      if (ip)
-        todo[n++] = ip;
+  sync_gen++;
+  for (;;) {
+    struct inode *ip = 0, *it;
+    acquire(&wb.list_lock);
+    struct list_head *lists[] = { &wb.b_io, &wb.b_more_io, &wb.b_dirty };
+    for (int l = 0; l < 3 && ip == 0; l++) {
+      list_for_each_entry(it, lists[l], i_io_list) {
+        if (it->i_sync_gen != sync_gen && it->dirtied_when <= start) {
+          it->i_sync_gen = sync_gen;
+          ip = igrab(it);
+          break;
+        }
+      }
     }
-  }
-  release(&wb.list_lock);
-
-  for (int i = 0; i < n; i++) {
+    release(&wb.list_lock);
+    if (ip == 0)
+      break;
     struct writeback_control wbc = {
       .sync_mode = wait ? WB_SYNC_ALL : WB_SYNC_NONE,
       .nr_to_write = LLONG_MAX,
@@ -242,10 +249,10 @@ sync_inodes(int wait)
       .range_end = LLONG_MAX,
       .for_sync = 1,
     };
-    int r = writeback_single_inode(todo[i], &wbc);
+    int r = writeback_single_inode(ip, &wbc);
     if (r && !err)
       err = r;
-    wb_iput(todo[i]);
+    wb_iput(ip);
   }
   releasesleep(&sync_lock);
   return err;
@@ -295,19 +302,12 @@ writeback_inodes(struct wb_work *work)
   acquire(&wb.list_lock);
   while (!list_empty(&wb.b_io) && work->nr_pages > 0) {
     struct inode *ip = list_first_entry(&wb.b_io, struct inode, i_io_list);
-    struct inode *ref = igrab(ip);
-    if (ref == 0 || (ip->i_state & I_SYNC)) {
-      // Being evicted or written by someone else: they take care of it.
-      if (ref)
-        requeue_io(ip);
-      else
-        list_del_init(&ip->i_io_list);
-      release(&wb.list_lock);
-      if (ref)
-        wb_iput(ref);
-      acquire(&wb.list_lock);
+    if (ip->i_state & I_SYNC) {
+      // Someone else (sync, fsync) is writing it: it waits its next turn.
+      requeue_io(ip);
       continue;
     }
+    igrab(ip);
     release(&wb.list_lock);
 
     struct writeback_control wbc = {

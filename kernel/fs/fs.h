@@ -14,8 +14,8 @@
 // inodes that are in use: by open files, current directories, path
 // lookups in progress, and files whose data is still in the page cache.
 //
-// ref counts the C pointers to the entry.  An entry with ref 0 stays in
-// the table, with its page cache, until the table needs the slot.
+// ref counts the C pointers to the entry.  An inode with ref 0 stays in
+// the cache, with its page cache, until its memory is needed for another.
 //
 // Three locks, always taken in this order:
 //   lock        (sleep lock) the inode's fields and its directory entries;
@@ -49,12 +49,16 @@ struct inode {
   // The flusher's bookkeeping (fs-writeback.c), under its list lock.
   uint i_state;            // I_DIRTY_PAGES, I_SYNC
   uint64 dirtied_when;     // ticks when it became dirty
+  uint64 i_sync_gen;       // the last sync_inodes() call that took it
   struct list_head i_io_list;    // on b_dirty, b_io or b_more_io
+
+  // The inode cache's bookkeeping (inode.c), under its lock.
+  struct list_head i_hash;       // in its hash bucket
+  struct list_head i_lru;        // on the unused list while ref == 0
 };
 
 #define I_DIRTY_PAGES 0x1  // some folio of the inode is dirty
 #define I_SYNC        0x2  // writeback of the inode is running
-#define I_FREEING     0x4  // being emptied so its slot can be reused
 
 extern struct superblock sb;
 extern errseq_t sb_wb_err;   // the last writeback error anywhere (syncfs)
@@ -103,7 +107,6 @@ void iupdate(struct inode *ip);
 void iupdate_locked_map(struct inode *ip);
 void stati(struct inode *ip, struct stat *st);
 struct inode *igrab(struct inode *ip);
-int write_inode_now(struct inode *ip, int sync);
 void free_orphans(uint dev);
 
 // bmap.c: file block numbers to disk block numbers.

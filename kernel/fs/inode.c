@@ -20,40 +20,101 @@
 #include "lib/sleeplock.h"
 #include "proc/proc.h"
 #include "mm/pagemap.h"
+#include "mm/slab.h"
+#include "lib/list.h"
 #include "mm/writeback.h"
 #include "fs/buf.h"
 #include "fs/log.h"
 #include "fs/fs.h"
 
+// The inode cache.  Inodes are allocated as needed and found through a
+// hash table.  An inode nobody references stays cached, on the unused
+// list, oldest first, with whatever page cache it has: writeback and
+// reclaim take care of its folios, and once it has none left its memory
+// can be reused for another inode.  Nothing here ever has to write data
+// back to find room, so iget() can be called anywhere, even inside a log
+// operation.
+#define IHASH 256
+#define INODE_TARGET NINODE   // reuse unused inodes beyond this many
+
 static struct {
-  struct spinlock lock;   // ref, dev and inum of every entry
-  struct inode inode[NINODE];
+  struct spinlock lock;       // the lists, every ref, dev and inum
+  struct list_head hash[IHASH];
+  struct list_head unused;    // ref == 0, least recently used first
+  uint64 count;               // inodes allocated
 } itable;
+
+static struct kmem_cache inode_cache;
 
 void
 iinit(void)
 {
   initlock(&itable.lock, "itable");
-  for (int i = 0; i < NINODE; i++) {
-    initsleeplock(&itable.inode[i].lock, "inode");
-    initsleeplock(&itable.inode[i].i_map_lock, "i_map");
-    INIT_LIST_HEAD(&itable.inode[i].i_io_list);
-  }
+  for (int i = 0; i < IHASH; i++)
+    INIT_LIST_HEAD(&itable.hash[i]);
+  INIT_LIST_HEAD(&itable.unused);
+  kmem_cache_init(&inode_cache, "inode", sizeof(struct inode));
 }
 
-// An unreferenced entry whose slot can be reused without losing anything:
-// no cached folios, nothing dirty, nothing reserved.
+static struct list_head *
+bucket(uint dev, uint inum)
+{
+  return &itable.hash[(inum * 31 + dev) % IHASH];
+}
+
+// An unused inode that can be given to another (dev, inum) without losing
+// anything: no cached folios, nothing dirty, nothing reserved.
 static int
 inode_is_clean(struct inode *ip)
 {
-  return ip->i_data.nrpages == 0 && !(ip->i_state & (I_DIRTY_PAGES | I_SYNC | I_FREEING)) &&
-         ip->i_delalloc == 0;
+  return ip->i_data.nrpages == 0 && !(ip->i_state & (I_DIRTY_PAGES | I_SYNC)) &&
+         ip->i_delalloc == 0 && list_empty(&ip->i_io_list);
 }
 
-// Make the slot ip (unreferenced, clean) hold (dev, inum).
-static void
-inode_reuse(struct inode *ip, uint dev, uint inum)
+// A struct inode to hold a new (dev, inum): a fresh one, or the oldest
+// clean unused one once there are INODE_TARGET.  itable.lock is held.
+static struct inode *
+inode_slot(void)
 {
+  struct inode *ip;
+
+  if (itable.count >= INODE_TARGET) {
+    list_for_each_entry(ip, &itable.unused, i_lru) {
+      if (inode_is_clean(ip)) {
+        list_del_init(&ip->i_lru);
+        list_del_init(&ip->i_hash);
+        return ip;
+      }
+    }
+  }
+  if ((ip = kmem_cache_zalloc(&inode_cache)) == 0)
+    panic("iget: out of memory for inodes");
+  itable.count++;
+  initsleeplock(&ip->lock, "inode");
+  initsleeplock(&ip->i_map_lock, "i_map");
+  INIT_LIST_HEAD(&ip->i_io_list);
+  INIT_LIST_HEAD(&ip->i_lru);
+  INIT_LIST_HEAD(&ip->i_hash);
+  return ip;
+}
+
+// The inode (dev, inum), with a new reference.  Not locked.
+struct inode *
+iget(uint dev, uint inum)
+{
+  struct list_head *b = bucket(dev, inum);
+  struct inode *ip;
+
+  acquire(&itable.lock);
+  list_for_each_entry(ip, b, i_hash) {
+    if (ip->dev == dev && ip->inum == inum) {
+      if (ip->ref++ == 0)
+        list_del_init(&ip->i_lru);
+      release(&itable.lock);
+      return ip;
+    }
+  }
+  ip = inode_slot();
   ip->dev = dev;
   ip->inum = inum;
   ip->ref = 1;
@@ -62,98 +123,21 @@ inode_reuse(struct inode *ip, uint dev, uint inum)
   ip->i_reserved = 0;
   ip->i_delalloc = 0;
   address_space_init(&ip->i_data, ip, &qfs_aops);
-}
-
-// Write an unreferenced inode's dirty folios and drop its page cache, so
-// that its slot can be reused.  ip is held with I_FREEING set.
-static void
-evict_pages(struct inode *ip)
-{
-  write_inode_now(ip, 1);
-  truncate_inode_pages(&ip->i_data, 0);
-}
-
-// The table entry for (dev, inum), with a new reference.  Not locked.
-// If the table is full of unreferenced inodes that still cache data, the
-// oldest-found one is written back and emptied to make room.
-struct inode *
-iget(uint dev, uint inum)
-{
-  struct inode *ip;
-
-  acquire(&itable.lock);
-  for (;;) {
-    struct inode *free_slot = 0, *clean = 0, *victim = 0;
-    int busy = 0;
-    for (ip = itable.inode; ip < itable.inode + NINODE; ip++) {
-      if (ip->inum == inum && ip->dev == dev) {
-        if (ip->i_state & I_FREEING) {
-          busy = 1;   // being emptied: wait, then take it
-          break;
-        }
-        ip->ref++;
-        release(&itable.lock);
-        return ip;
-      }
-      if (ip->ref == 0 && !(ip->i_state & I_FREEING)) {
-        if (ip->inum == 0) {
-          if (free_slot == 0)
-            free_slot = ip;
-        } else if (inode_is_clean(ip)) {
-          if (clean == 0)
-            clean = ip;
-        } else if (victim == 0) {
-          victim = ip;
-        }
-      }
-    }
-    if (busy) {
-      sleep(&itable, &itable.lock);
-      continue;
-    }
-    struct inode *slot = free_slot ? free_slot : clean;
-    if (slot) {
-      inode_reuse(slot, dev, inum);
-      release(&itable.lock);
-      return slot;
-    }
-    if (victim == 0)
-      panic("iget: inode table full");
-    victim->ref = 1;
-    victim->i_state |= I_FREEING;
-    release(&itable.lock);
-    evict_pages(victim);
-    acquire(&itable.lock);
-    victim->i_state &= ~I_FREEING;
-    victim->ref--;
-    wakeup(&itable);
-  }
-}
-
-// A new reference to an inode found on the flusher's lists, which may have
-// none; 0 if the inode is being evicted (the evictor writes it anyway).
-struct inode *
-igrab(struct inode *ip)
-{
-  acquire(&itable.lock);
-  if (ip->i_state & I_FREEING) {
-    release(&itable.lock);
-    return 0;
-  }
-  ip->ref++;
+  list_add(&ip->i_hash, b);
   release(&itable.lock);
   return ip;
 }
 
-// Write the inode's dirty folios; with sync, wait for them too.
-int
-write_inode_now(struct inode *ip, int sync)
+// A new reference to an inode found on the flusher's lists, which may have
+// none.
+struct inode *
+igrab(struct inode *ip)
 {
-  struct address_space *mapping = &ip->i_data;
-
-  if (sync)
-    return filemap_write_and_wait_range(mapping, 0, LLONG_MAX);
-  return filemap_fdatawrite_range(mapping, 0, LLONG_MAX, WB_SYNC_NONE);
+  acquire(&itable.lock);
+  if (ip->ref++ == 0)
+    list_del_init(&ip->i_lru);
+  release(&itable.lock);
+  return ip;
 }
 
 struct inode *
@@ -261,9 +245,17 @@ iput(struct inode *ip)
     ip->valid = 0;
     releasesleep(&ip->lock);
     acquire(&itable.lock);
-    ip->inum = 0;   // the slot is free
+    if (ip->ref == 1) {
+      // The disk inode is free: forget this one entirely.
+      list_del_init(&ip->i_hash);
+      itable.count--;
+      release(&itable.lock);
+      kmem_cache_free(&inode_cache, ip);
+      return;
+    }
   }
-  ip->ref--;
+  if (--ip->ref == 0)
+    list_add_tail(&ip->i_lru, &itable.unused);
   release(&itable.lock);
 }
 
