@@ -126,38 +126,50 @@ GDBPORT := $(shell expr `id -u` % 5000 + 25000)
 
 all: $(K)/kernel fs.img mkfs/fsck
 
-qemu: need-boot $(K)/kernel fs.img
+# Each of these first checks the tools (installing what is missing), then
+# runs make again, so that tools found only now are picked up.
+qemu:
+	@$(MAKE) --no-print-directory check-tools NEED="cc qemu"
+	@$(MAKE) --no-print-directory $(K)/kernel fs.img
 	$(QEMU) $(QEMUOPTS)
 
 .gdbinit: $(K)/gdbinit.tmpl
 	sed "s/:1234/:$(GDBPORT)/" < $< > $@
 
-qemu-gdb: need-boot $(K)/kernel fs.img .gdbinit
-	@echo "*** Now run 'gdb-multiarch' in another window (port $(GDBPORT))." 1>&2
+qemu-gdb:
+	@$(MAKE) --no-print-directory check-tools NEED="cc qemu"
+	@$(MAKE) --no-print-directory $(K)/kernel fs.img .gdbinit
+	@echo "*** QEMU is waiting for gdb on port $(GDBPORT).  In another window, run:" 1>&2
+	@echo "***   gdb-multiarch -x .gdbinit" 1>&2
 	$(QEMU) $(QEMUOPTS) -S -gdb tcp::$(GDBPORT)
 
 # ---------------------------------------------------------------- tests
 
 PYTEST = $(PYTHON) -m pytest -q -p no:cacheprovider
 
-test: need-test all
+test:
+	@$(MAKE) --no-print-directory check-tools NEED="cc qemu python"
+	@$(MAKE) --no-print-directory all
+	$(MAKE) --no-print-directory run-tests
+
+run-tests:
 	$(PYTEST) grade
 
-grade: need-test all
+grade:
+	@$(MAKE) --no-print-directory check-tools NEED="cc qemu python"
+	@$(MAKE) --no-print-directory all
 	$(PYTHON) grade/grade.py $(if $(LAB),--lab $(LAB))
 
-bench: need-test all
+bench:
+	@$(MAKE) --no-print-directory check-tools NEED="cc qemu python"
+	@$(MAKE) --no-print-directory all
 	$(PYTHON) grade/bench.py
 
 # ---------------------------------------------------------------- tool checks
 
-# need-boot and need-test check the tools; what is missing is installed by
-# `make deps` on Debian/Ubuntu, or the exact command to run is printed.
-need-boot:
-	@$(MAKE) --no-print-directory check-tools NEED="cc qemu"
-need-test:
-	@$(MAKE) --no-print-directory check-tools NEED="cc qemu python"
-
+# check-tools makes sure the tools named in NEED exist: what is missing is
+# installed by `make deps` on Debian/Ubuntu; elsewhere the exact command to
+# run is printed.
 toolchain:
 	@test -n "$(TOOLPREFIX)" || { \
 	  echo "No RISC-V cross compiler found (tried: $(TOOLPREFIXES:%=%gcc))."; \
@@ -166,27 +178,28 @@ toolchain:
 
 check-tools:
 	@missing=""; \
-	case "$(NEED)" in *cc*) [ -n "$(TOOLPREFIX)" ] || missing="$$missing riscv-gcc"; \
+	case "$(NEED)" in *cc*) [ -n "$(TOOLPREFIX)" ] || missing="$$missing riscv64-gcc"; \
 	  command -v $(HOSTCC) >/dev/null || missing="$$missing gcc";; esac; \
 	case "$(NEED)" in *qemu*) command -v $(QEMU) >/dev/null || missing="$$missing qemu";; esac; \
-	case "$(NEED)" in *python*) [ -n "$(PYTHON)" ] || missing="$$missing pytest";; esac; \
+	case "$(NEED)" in *python*) [ -n "$(PYTHON)" ] || missing="$$missing python3-pytest";; esac; \
 	if [ -n "$$missing" ]; then \
-	  echo "Missing:$$missing. Installing the packages Quire needs (make deps)."; \
+	  echo "Missing:$$missing.  Installing the packages Quire needs (make deps)."; \
 	  $(MAKE) --no-print-directory deps || exit 1; \
-	  echo "Tools installed; carrying on with make $(MAKECMDGOALS)."; \
-	  $(MAKE) --no-print-directory $(MAKECMDGOALS); exit $$?; \
 	fi; \
-	v=$$($(QEMU) --version | sed -n 's/.*version \([0-9]*\)\.\([0-9]*\).*/\1 \2/p'); \
-	set -- $$v; \
-	if [ -z "$$1" ] || [ "$$1" -lt 7 ] || { [ "$$1" -eq 7 ] && [ "$$2" -lt 2 ]; }; then \
-	  echo "$(QEMU) is version $$1.$$2; Quire needs QEMU 7.2 or later."; \
-	  echo "On Debian 12 or Ubuntu 23.04+: sudo apt-get install qemu-system-misc"; exit 1; \
+	if command -v $(QEMU) >/dev/null; then \
+	  v=$$($(QEMU) --version | sed -n 's/.*version \([0-9]*\)\.\([0-9]*\).*/\1 \2/p'); \
+	  set -- $$v; \
+	  if [ -z "$$1" ] || [ "$$1" -lt 7 ] || { [ "$$1" -eq 7 ] && [ "$$2" -lt 2 ]; }; then \
+	    echo "$(QEMU) is version $$1.$$2; Quire needs QEMU 7.2 or later."; \
+	    echo "On Debian 12 or Ubuntu 23.04 and later: sudo apt-get install qemu-system-misc"; \
+	    exit 1; \
+	  fi; \
 	fi
 
 deps:
 	@if ! command -v apt-get >/dev/null; then \
-	  echo "This is not a Debian/Ubuntu system. Install these (or your system's"; \
-	  echo "equivalents) by hand: $(DEB_PACKAGES)"; exit 1; fi; \
+	  echo "This is not a Debian/Ubuntu system.  Install these, or your system's"; \
+	  echo "equivalents, by hand: $(DEB_PACKAGES)"; exit 1; fi; \
 	if [ "$$(id -u)" -eq 0 ]; then SUDO=""; \
 	elif command -v sudo >/dev/null; then SUDO=sudo; \
 	else echo "Run as root: apt-get update && apt-get install -y $(DEB_PACKAGES)"; exit 1; fi; \
@@ -205,5 +218,4 @@ clean:
 
 -include $(KOBJS:.o=.d) $(ULIBOBJS:.o=.d) $(UPROGS:$(U)/_%=$(U)/%.d)
 
-.PHONY: all qemu qemu-gdb test grade bench need-boot need-test toolchain \
-        check-tools deps clean
+.PHONY: all qemu qemu-gdb test run-tests grade bench toolchain check-tools deps clean
