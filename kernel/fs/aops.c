@@ -111,7 +111,20 @@ struct wb_ctx {
   struct inode *ip;
   struct blk_request *req;   // being filled: consecutive blocks
   int trace_mode;
+  int reserved_ok;           // a failed allocation may be retried
+  int need_commit;           // ... after a log commit
+  int disksize_changed;      // the disk inode must be written
 };
+
+// Write the disk inode if this writeback moved i_disksize.
+static void
+update_inode(struct wb_ctx *ctx)
+{
+  if (ctx->disksize_changed) {
+    iupdate_locked_map(ctx->ip);
+    ctx->disksize_changed = 0;
+  }
+}
 
 static void
 write_end_io(struct blk_request *req)
@@ -145,41 +158,32 @@ renew_op_if_full(struct wb_ctx *ctx)
 {
   if (log_op_room() >= WB_LOG_PER_FOLIO)
     return;
-  iupdate_locked_map(ctx->ip);
+  update_inode(ctx);
   submit_pending(ctx);
   end_op();
   begin_op_n(WB_LOG_RESERVE);
 }
 
 // Give the folio's file block a disk block if it has none (delayed
-// allocation).  Returns the block, or 0 with *err set.
+// allocation).  Returns the block, or 0 with *err set.  On -ENOSPC every
+// free block was freed by a transaction that has not committed yet (see
+// balloc.c): the caller leaves the folio dirty and asks for a commit.
 static uint
 map_folio(struct wb_ctx *ctx, struct folio *folio, int *err)
 {
   struct inode *ip = ctx->ip;
   uint addr;
 
-  for (int tries = 0; ; tries++) {
-    acquiresleep(&ip->i_map_lock);
-    int r = bmap(ip, folio->index, BMAP_RESERVED, &addr);
-    releasesleep(&ip->i_map_lock);
-    if (r >= 0) {
-      if (r == 1 && folio_test_clear_flag(folio, PG_delalloc))
-        release_delalloc(ip, 1);
-      return addr;
-    }
-    if (r != -ENOSPC || tries > 0) {
-      *err = r;
-      return 0;
-    }
-    // Every free block was freed by a transaction that has not committed
-    // (see balloc.c): commit it and try once more.
-    iupdate_locked_map(ip);
-    submit_pending(ctx);
-    end_op();
-    log_force();
-    begin_op_n(WB_LOG_RESERVE);
+  acquiresleep(&ip->i_map_lock);
+  int r = bmap(ip, folio->index, BMAP_RESERVED, &addr);
+  releasesleep(&ip->i_map_lock);
+  if (r < 0) {
+    *err = r;
+    return 0;
   }
+  if (r == 1 && folio_test_clear_flag(folio, PG_delalloc))
+    release_delalloc(ip, 1);
+  return addr;
 }
 
 // Write one folio that writeback_iter handed out (locked, dirty state
@@ -196,11 +200,14 @@ qfs_write_folio(struct wb_ctx *ctx, struct writeback_control *wbc, struct folio 
     folio_unlock(folio);
     return 0;
   }
-  renew_op_if_full(ctx);
   uint addr = map_folio(ctx, folio, &err);
   if (addr == 0) {
     folio_redirty_for_writepage(wbc, folio);
     folio_unlock(folio);
+    if (err == -ENOSPC && ctx->reserved_ok) {
+      ctx->need_commit = 1;   // try again after a commit; not an error
+      return 0;
+    }
     return err;
   }
   folio_set_flag(folio, PG_mappedtodisk);
@@ -209,8 +216,10 @@ qfs_write_folio(struct wb_ctx *ctx, struct writeback_control *wbc, struct folio 
   // written, and the commit waits for the write.
   uint64 end = MIN(isize, (uint64)folio_pos(folio) + PGSIZE);
   acquiresleep(&ip->i_map_lock);
-  if (end > ip->i_disksize)
+  if (end > ip->i_disksize) {
     ip->i_disksize = end;
+    ctx->disksize_changed = 1;
+  }
   releasesleep(&ip->i_map_lock);
 
   folio_start_writeback(folio);
@@ -229,27 +238,40 @@ qfs_write_folio(struct wb_ctx *ctx, struct writeback_control *wbc, struct folio 
   req->seg[req->nseg].len = PGSIZE;
   req->nseg++;
   folio_unlock(folio);
+  // Between folios, with none locked: the place to renew the operation.
+  renew_op_if_full(ctx);
   return 0;
 }
 
 // ->writepages: write the dirty folios wbc asks for.  One log operation
 // covers the block allocations; it ends after the last request is sent.
+// Rule: never wait for the log (begin_op, end_op, log_force) with a folio
+// locked; a truncate inside an operation may be waiting for that folio.
 static int
 qfs_writepages(struct address_space *mapping, struct writeback_control *wbc)
 {
   struct wb_ctx ctx = { .ip = mapping->host, .trace_mode = wbc_trace_mode(wbc) };
-  struct folio *folio = 0;
   int error = 0;
 
   trace_event(TR_WRITEPAGES, ctx.ip->inum,
               wbc->range_cyclic ? mapping->writeback_index : wbc->range_start / PGSIZE,
               wbc->nr_to_write, ctx.trace_mode);
-  begin_op_n(WB_LOG_RESERVE);
-  while ((folio = writeback_iter(mapping, wbc, folio, &error)))
-    error = qfs_write_folio(&ctx, wbc, folio);
-  iupdate_locked_map(ctx.ip);
-  submit_pending(&ctx);
-  end_op();
+  for (int pass = 0; pass < 2; pass++) {
+    struct folio *folio = 0;
+    ctx.reserved_ok = pass == 0;
+    ctx.need_commit = 0;
+    begin_op_n(WB_LOG_RESERVE);
+    while ((folio = writeback_iter(mapping, wbc, folio, &error)))
+      error = qfs_write_folio(&ctx, wbc, folio);
+    update_inode(&ctx);
+    submit_pending(&ctx);
+    end_op();
+    if (!ctx.need_commit)
+      break;
+    // Some folios found only blocks freed by an uncommitted transaction:
+    // commit it, and go over the range once more.
+    log_force();
+  }
   trace_event(TR_WRITEPAGES_END, ctx.ip->inum, mapping->writeback_index, error, ctx.trace_mode);
   return error;
 }

@@ -101,8 +101,10 @@ writei(struct inode *ip, int user_src, uint64 src, uint64 off, uint64 n)
   return done > 0 ? (int64)done : err;
 }
 
-// Set the size of regular file ip (locked) to length.  Runs its own log
-// operation, because shrinking waits for writeback first.
+// Set the size of regular file ip to length.  The caller is inside a log
+// operation and holds ip locked, in that order (begin_op before ilock,
+// always: a process that waits in begin_op must hold no inode lock, or a
+// process inside an operation could wait for it forever).
 //
 // Shrinking: i_size drops first, so writeback leaves the doomed folios
 // alone; the folios past the end leave the cache (after any write in
@@ -126,7 +128,6 @@ truncate_file(struct inode *ip, uint64 length)
     }
     truncate_inode_pages(mapping, length);
   }
-  begin_op();
   acquiresleep(&ip->i_map_lock);
   if (length < ip->i_disksize)
     ip->i_disksize = length;
@@ -134,6 +135,5 @@ truncate_file(struct inode *ip, uint64 length)
     ip->i_disksize = length;   // nothing pending: the hole can be recorded
   itrunc(ip, length);   // sets ip->size and writes the disk inode
   releasesleep(&ip->i_map_lock);
-  end_op();
   return 0;
 }

@@ -421,14 +421,10 @@ sys_open(void)
   f->append = (flags & O_APPEND) != 0;
   f->f_wb_err = errseq_sample(&ip->i_data.wb_err);
   f->f_sb_err = errseq_sample(&sb_wb_err);
+  if ((flags & O_TRUNC) && ip->type == T_FILE && f->writable)
+    truncate_file(ip, 0);
   iunlock(ip);
   end_op();
-  if ((flags & O_TRUNC) && ip->type == T_FILE && f->writable) {
-    // Outside the operation: truncating waits for writeback.
-    ilock(ip);
-    truncate_file(ip, 0);
-    iunlock(ip);
-  }
   return fd;
 
 bad:
@@ -589,6 +585,7 @@ sys_ftruncate(void)
     return -EINVAL;
   if ((uint64)length > (uint64)MAXFILE * BSIZE)
     return -EFBIG;
+  begin_op();
   ilock(f->ip);
   int r = 0;
   if (f->ip->type != T_FILE)
@@ -596,6 +593,7 @@ sys_ftruncate(void)
   else
     r = truncate_file(f->ip, length);
   iunlock(f->ip);
+  end_op();
   return r;
 }
 
