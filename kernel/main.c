@@ -13,6 +13,7 @@
 #include "mm/folio.h"
 #include "mm/pagemap.h"
 #include "mm/reclaim.h"
+#include "mm/mmap.h"
 #include "mm/trace.h"
 #include "fs/buf.h"
 #include "fs/fs.h"
@@ -54,6 +55,7 @@ kmain(void)
     folio_init();     // folio wait locks
     pagecache_init(); // xarray nodes
     reclaim_init();   // the LRU list
+    mmap_init();      // mmap regions
     trace_init();     // the writeback trace ring
     binit();          // buffer cache
     iinit();          // inode table

@@ -21,6 +21,7 @@
 #include "proc/proc.h"
 #include "mm/pagemap.h"
 #include "mm/slab.h"
+#include "mm/reclaim.h"
 #include "lib/list.h"
 #include "mm/writeback.h"
 #include "fs/buf.h"
@@ -87,8 +88,20 @@ inode_slot(void)
       }
     }
   }
-  if ((ip = kmem_cache_zalloc(&inode_cache)) == 0)
+  ip = kmem_cache_zalloc(&inode_cache);
+  if (ip == 0 && shrink_page_cache(32) > 0)
+    ip = kmem_cache_zalloc(&inode_cache);
+  if (ip == 0) {
+    // Memory is full of dirty or busy pages: reuse any clean inode.
+    list_for_each_entry(ip, &itable.unused, i_lru) {
+      if (inode_is_clean(ip)) {
+        list_del_init(&ip->i_lru);
+        list_del_init(&ip->i_hash);
+        return ip;
+      }
+    }
     panic("iget: out of memory for inodes");
+  }
   itable.count++;
   initsleeplock(&ip->lock, "inode");
   initsleeplock(&ip->i_map_lock, "i_map");

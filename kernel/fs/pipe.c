@@ -7,6 +7,7 @@
 #include "lib/spinlock.h"
 #include "lib/sleeplock.h"
 #include "mm/mm.h"
+#include "mm/reclaim.h"
 #include "proc/proc.h"
 #include "fs/file.h"
 
@@ -34,7 +35,7 @@ pipealloc(struct file **f0, struct file **f1)
   if ((*f0 = filealloc()) == 0 || (*f1 = filealloc()) == 0)
     goto bad;
   err = -ENOMEM;
-  if ((pi = kalloc()) == 0)
+  if ((pi = kalloc_reclaim()) == 0)
     goto bad;
   initlock(&pi->lock, "pipe");
   initsleeplock(&pi->rlock, "pipe_read");

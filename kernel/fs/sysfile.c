@@ -11,6 +11,7 @@
 #include "lib/lib.h"
 #include "lib/sleeplock.h"
 #include "mm/mm.h"
+#include "mm/reclaim.h"
 #include "proc/proc.h"
 #include "proc/syscall.h"
 #include "fs/fs.h"
@@ -528,7 +529,7 @@ sys_exec(void)
       r = -E2BIG;
       goto out;
     }
-    if ((argv[i] = kalloc()) == 0) {
+    if ((argv[i] = kalloc_reclaim()) == 0) {
       r = -ENOMEM;
       goto out;
     }

@@ -70,8 +70,13 @@ folio_alloc(void)
 {
   void *page = kalloc();
 
-  if (page == 0)
-    return 0;
+  return page ? folio_init_page(page) : 0;
+}
+
+// Make a newly allocated page a folio with one reference.
+struct folio *
+folio_init_page(void *page)
+{
   struct folio *folio = virt_to_folio(page);
   folio->flags = 0;
   folio->refcount = 1;

@@ -46,6 +46,7 @@ struct folio {
 void folio_init(void);
 uint64 folio_table_init(uint64 start);
 struct folio *folio_alloc(void);
+struct folio *folio_init_page(void *page);
 struct folio *virt_to_folio(void *addr);
 void *folio_address(struct folio *folio);
 

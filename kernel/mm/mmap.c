@@ -1,41 +1,490 @@
-// Memory-mapped regions.  Not yet implemented: every mmap fault fails, and
-// processes have no regions to copy or free.
+// mmap, munmap, msync, and the page faults that fill mapped regions in.
+//
+// Regions are filled lazily: mmap only records the region, and the first
+// touch of each page faults into mmap_fault(), which maps the right page.
+// For MAP_SHARED file regions that page is the page-cache folio, mapped
+// read-only at first even in a writable region: the first store faults
+// again, and that fault marks the folio dirty (reserving its disk space,
+// as write(2) would) before making the entry writable.  Writeback makes
+// the entry read-only again before it writes the folio (folio_mkclean), so
+// every store after that is seen too.
 #include "types.h"
+#include "param.h"
+#include "riscv.h"
+#include "memlayout.h"
+#include "uapi/errno.h"
+#include "uapi/mman.h"
+#include "lib/lib.h"
+#include "lib/spinlock.h"
+#include "mm/mm.h"
+#include "mm/slab.h"
+#include "mm/folio.h"
+#include "mm/pagemap.h"
+#include "mm/writeback.h"
+#include "mm/reclaim.h"
+#include "mm/rmap.h"
 #include "mm/mmap.h"
 #include "proc/proc.h"
-#include "uapi/errno.h"
+#include "proc/syscall.h"
+#include "dev/blk.h"
+#include "fs/fs.h"
+#include "fs/file.h"
+#include "fs/log.h"
 
+static struct kmem_cache vma_cache;
+
+void
+mmap_init(void)
+{
+  kmem_cache_init(&vma_cache, "vma", sizeof(struct vma));
+}
+
+int
+vma_is_shared_file(struct vma *vma)
+{
+  return vma->file && (vma->flags & MAP_SHARED);
+}
+
+static struct address_space *
+vma_mapping(struct vma *vma)
+{
+  return &vma->file->ip->i_data;
+}
+
+static struct vma *
+find_vma(struct proc *p, uint64 va)
+{
+  for (struct vma *v = p->vmas; v; v = v->next)
+    if (va >= v->start && va < v->end)
+      return v;
+  return 0;
+}
+
+// Insert v into p's list, which is kept in address order.
+static void
+insert_vma(struct proc *p, struct vma *v)
+{
+  struct vma **pp = &p->vmas;
+
+  while (*pp && (*pp)->start < v->start)
+    pp = &(*pp)->next;
+  v->next = *pp;
+  *pp = v;
+}
+
+// The lowest gap of len bytes in [MMAPBASE, MMAPTOP), or 0.
+static uint64
+find_gap(struct proc *p, uint64 len)
+{
+  uint64 at = MMAPBASE;
+
+  for (struct vma *v = p->vmas; v; v = v->next) {
+    if (v->start >= at && v->start - at >= len)
+      return at;
+    if (v->end > at)
+      at = v->end;
+  }
+  return at <= MMAPTOP && MMAPTOP - at >= len ? at : 0;
+}
+
+static int
+pte_perm(struct vma *v, int writable)
+{
+  int perm = PTE_U;
+
+  if (v->prot & PROT_READ)
+    perm |= PTE_R;
+  if (v->prot & PROT_EXEC)
+    perm |= PTE_X;
+  if (writable)
+    perm |= PTE_W | PTE_R;
+  return perm;
+}
+
+// Map a private page at va: zeros, or a copy of the file's page.
+static int
+fault_private(struct proc *p, struct vma *v, uint64 va, pgoff_t index)
+{
+  char *mem = kalloc_reclaim();
+
+  if (mem == 0)
+    return -1;
+  if (v->file) {
+    struct inode *ip = v->file->ip;
+    int err;
+    if (index >= (ip->size + PGSIZE - 1) / PGSIZE) {
+      kfree(mem);
+      return -1;   // wholly past the end of the file
+    }
+    struct folio *folio = filemap_read_folio(v->file, &ip->i_data, index, &err);
+    if (folio == 0) {
+      kfree(mem);
+      return -1;
+    }
+    memmove(mem, folio_address(folio), PGSIZE);
+    folio_put(folio);
+  } else {
+    memset(mem, 0, PGSIZE);
+  }
+  if (mappages(p->pagetable, va, PGSIZE, (uint64)mem, pte_perm(v, v->prot & PROT_WRITE)) != 0) {
+    kfree(mem);
+    return -1;
+  }
+  return 0;
+}
+
+// Map the page-cache folio at va, writable only for a write fault (which
+// dirties the folio first).  A read-only entry already there is upgraded.
+static int
+fault_shared(struct proc *p, struct vma *v, uint64 va, pgoff_t index, int write)
+{
+  struct address_space *mapping = vma_mapping(v);
+  struct inode *ip = mapping->host;
+  int err = 0;
+
+  if (index >= (ip->size + PGSIZE - 1) / PGSIZE)
+    return -1;   // past the end of the file: the program gets SIGBUS
+  struct folio *folio = filemap_read_folio(v->file, mapping, index, &err);
+  if (folio == 0)
+    return -1;
+  if (write) {
+    folio_lock(folio);
+    if (folio->mapping != mapping || index >= (ip->size + PGSIZE - 1) / PGSIZE ||
+        mapping->a_ops->write_begin(mapping, folio) != 0) {
+      // Truncated meanwhile, or no disk space for the data.
+      folio_unlock(folio);
+      folio_put(folio);
+      return -1;
+    }
+    folio_mark_dirty(folio);
+  }
+
+  int r = 0;
+  acquire(&mapping->i_pages_lock);
+  pte_t *pte = walk(p->pagetable, va, 1);
+  if (pte == 0) {
+    r = -1;
+  } else if (*pte & PTE_V) {
+    if (PTE2PA(*pte) != (uint64)folio_address(folio))
+      panic("fault_shared: a different page is mapped");
+    if (write)
+      *pte |= PTE_W | PTE_D;
+  } else {
+    *pte = PA2PTE(folio_address(folio)) | pte_perm(v, write) | PTE_V | PTE_A | PTE_D;
+    folio_get(folio);
+    folio->mapcount++;
+  }
+  release(&mapping->i_pages_lock);
+  if (write)
+    folio_unlock(folio);
+  folio_put(folio);
+  return r;
+}
+
+/**
+ * mmap_fault - resolve a page fault in an mmap region
+ * @p: the faulting process (the current one)
+ * @va: the faulting address
+ * @write: whether the access was a store
+ * Return: 0 when the page is now mapped as needed; -1 if the access is not
+ * allowed (no region, wrong protection, past the end of the file, or no
+ * memory or disk space), and the process gets a fault.
+ */
 int
 mmap_fault(struct proc *p, uint64 va, int write)
 {
-  return -1;
+  struct vma *v = find_vma(p, va);
+
+  if (v == 0 || (write && !(v->prot & PROT_WRITE)) || v->prot == PROT_NONE)
+    return -1;
+  va = PGROUNDDOWN(va);
+  pgoff_t index = v->pgoff + (va - v->start) / PGSIZE;
+  if (vma_is_shared_file(v))
+    return fault_shared(p, v, va, index, write);
+  pte_t *pte = walk(p->pagetable, va, 0);
+  if (pte && (*pte & PTE_V))
+    return -1;   // present, so the access itself is not allowed
+  return fault_private(p, v, va, index);
+}
+
+// Remove the page-table entries of [start, end) in v, freeing private
+// pages and dropping folio references.  The caller holds the mapping's
+// i_pages_lock for a shared file region.
+static void
+unmap_pages(struct vma *v, uint64 start, uint64 end)
+{
+  pagetable_t pt = v->proc->pagetable;
+
+  for (uint64 va = start; va < end; va += PGSIZE) {
+    pte_t *pte = walk(pt, va, 0);
+    if (pte == 0 || !(*pte & PTE_V))
+      continue;
+    void *pa = (void *)PTE2PA(*pte);
+    *pte = 0;
+    if (vma_is_shared_file(v)) {
+      struct folio *folio = virt_to_folio(pa);
+      folio->mapcount--;
+      folio_put(folio);
+    } else {
+      kfree(pa);
+    }
+  }
+}
+
+static void
+free_vma(struct vma *v)
+{
+  if (v->file)
+    fileclose(v->file);
+  kmem_cache_free(&vma_cache, v);
+}
+
+// Unmap [start, end) from p: whole regions go, partly covered ones shrink
+// or split.  0 or -ENOMEM (no memory to split a region).
+static int
+unmap_range(struct proc *p, uint64 start, uint64 end)
+{
+  struct vma **pp = &p->vmas, *v;
+
+  while ((v = *pp) != 0) {
+    if (v->end <= start || v->start >= end) {
+      pp = &v->next;
+      continue;
+    }
+    struct vma *tail = 0;
+    if (v->start < start && v->end > end) {
+      // A hole in the middle: the part after it becomes a new region.
+      if ((tail = kmem_cache_alloc(&vma_cache)) == 0)
+        return -ENOMEM;
+      *tail = *v;
+      if (v->file)
+        filedup(v->file);
+    }
+    uint64 from = MAX(v->start, start), to = MIN(v->end, end);
+    int shared = vma_is_shared_file(v);
+    struct address_space *mapping = shared ? vma_mapping(v) : 0;
+    if (shared)
+      acquire(&mapping->i_pages_lock);
+    unmap_pages(v, from, to);
+    int gone = 0;
+    if (tail) {
+      tail->pgoff += (end - v->start) / PGSIZE;
+      tail->start = end;
+      v->end = start;
+      if (shared)
+        list_add(&tail->shared, &mapping->i_mmap);
+    } else if (from == v->start && to == v->end) {
+      gone = 1;
+      if (shared)
+        list_del_init(&v->shared);
+    } else if (from == v->start) {
+      v->pgoff += (to - v->start) / PGSIZE;
+      v->start = to;
+    } else {
+      v->end = from;
+    }
+    if (shared)
+      release(&mapping->i_pages_lock);
+    if (gone) {
+      *pp = v->next;
+      free_vma(v);
+      continue;
+    }
+    if (tail) {
+      tail->next = v->next;
+      v->next = tail;
+    }
+    pp = &v->next;
+  }
+  return 0;
+}
+
+// A copy of parent's region for child (fork): shared file pages are the
+// same folios; everything else is copied.  0 or -ENOMEM.
+static int
+copy_vma(struct proc *child, struct vma *pv)
+{
+  struct vma *v = kmem_cache_alloc(&vma_cache);
+
+  if (v == 0)
+    return -ENOMEM;
+  *v = *pv;
+  v->proc = child;
+  v->next = 0;
+  INIT_LIST_HEAD(&v->shared);
+  if (v->file)
+    filedup(v->file);
+  insert_vma(child, v);
+  int shared = vma_is_shared_file(v);
+  struct address_space *mapping = shared ? vma_mapping(v) : 0;
+  if (shared) {
+    acquire(&mapping->i_pages_lock);
+    list_add(&v->shared, &mapping->i_mmap);
+  }
+  int r = 0;
+  for (uint64 va = v->start; va < v->end && r == 0; va += PGSIZE) {
+    pte_t *pte = walk(pv->proc->pagetable, va, 0);
+    if (pte == 0 || !(*pte & PTE_V))
+      continue;
+    uint64 pa = PTE2PA(*pte);
+    int perm = PTE_FLAGS(*pte) & ~(PTE_V | PTE_A | PTE_D);
+    if (shared) {
+      pte_t *cpte = walk(child->pagetable, va, 1);
+      if (cpte == 0) {
+        r = -ENOMEM;
+        break;
+      }
+      *cpte = *pte;
+      struct folio *folio = virt_to_folio((void *)pa);
+      folio_get(folio);
+      folio->mapcount++;
+    } else {
+      char *mem = kalloc_reclaim();
+      if (mem == 0 || mappages(child->pagetable, va, PGSIZE, (uint64)mem, perm) != 0) {
+        if (mem)
+          kfree(mem);
+        r = -ENOMEM;
+        break;
+      }
+      memmove(mem, (void *)pa, PGSIZE);
+    }
+  }
+  if (shared)
+    release(&mapping->i_pages_lock);
+  return r;
 }
 
 int
 mmap_fork(struct proc *parent, struct proc *child)
 {
+  child->vmas = 0;
+  for (struct vma *v = parent->vmas; v; v = v->next)
+    if (copy_vma(child, v) != 0)
+      return -ENOMEM;
   return 0;
 }
 
+// Unmap every region (exit, exec, or a failed fork).
 void
 mmap_exit(struct proc *p)
 {
+  unmap_range(p, 0, MAXVA);
 }
 
+// mmap(addr, length, prot, flags, fd, offset).  addr is only a hint that
+// Quire ignores: regions go in the mmap area, lowest gap first.
 int64
 sys_mmap(void)
 {
-  return -ENOSYS;
+  uint64 len = argraw(1);
+  int prot = argint(2), flags = argint(3), fd = argint(4);
+  int64 off = argraw(5);
+  struct proc *p = myproc();
+  struct file *f = 0;
+
+  int kind = flags & (MAP_SHARED | MAP_PRIVATE);
+  if (len == 0 || (kind != MAP_SHARED && kind != MAP_PRIVATE) ||
+      (flags & ~(MAP_SHARED | MAP_PRIVATE | MAP_ANONYMOUS)) ||
+      (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)) || off < 0 || off % PGSIZE)
+    return -EINVAL;
+  if (len > MMAPTOP - MMAPBASE)
+    return -ENOMEM;
+  len = PGROUNDUP(len);
+  if (flags & MAP_ANONYMOUS) {
+    if (kind == MAP_SHARED)
+      return -EINVAL;   // shared anonymous memory: not in Quire
+    off = 0;
+  } else {
+    if (fd < 0 || fd >= NOFILE || (f = p->ofile[fd]) == 0)
+      return -EBADF;
+    if (f->type != FD_INODE || f->ip->type != T_FILE)
+      return -ENODEV;
+    if (!f->readable || (kind == MAP_SHARED && (prot & PROT_WRITE) && !f->writable))
+      return -EACCES;
+  }
+  uint64 start = find_gap(p, len);
+  if (start == 0)
+    return -ENOMEM;
+  struct vma *v = kmem_cache_alloc(&vma_cache);
+  if (v == 0)
+    return -ENOMEM;
+  v->start = start;
+  v->end = start + len;
+  v->prot = prot;
+  v->flags = flags;
+  v->file = f ? filedup(f) : 0;
+  v->pgoff = off / PGSIZE;
+  v->proc = p;
+  INIT_LIST_HEAD(&v->shared);
+  insert_vma(p, v);
+  if (vma_is_shared_file(v)) {
+    struct address_space *mapping = vma_mapping(v);
+    acquire(&mapping->i_pages_lock);
+    list_add(&v->shared, &mapping->i_mmap);
+    release(&mapping->i_pages_lock);
+  }
+  return start;
+}
+
+// Check a page-aligned user range for munmap and msync.
+static int
+check_range(uint64 addr, uint64 len)
+{
+  if (addr % PGSIZE || len == 0 || addr + len < addr || addr + len > TRAPFRAME)
+    return -EINVAL;
+  return 0;
 }
 
 int64
 sys_munmap(void)
 {
-  return -ENOSYS;
+  uint64 addr = argaddr(0), len = argraw(1);
+  int r = check_range(addr, len);
+
+  if (r < 0)
+    return r;
+  return unmap_range(myproc(), addr, PGROUNDUP(addr + len));
 }
 
+// msync(addr, length, flags): MS_SYNC writes the shared file pages of the
+// range and waits, a data-integrity operation like fsync (metadata commit
+// and FLUSH included); MS_ASYNC starts writeback.  -ENOMEM if part of the
+// range is not mapped.
 int64
 sys_msync(void)
 {
-  return -ENOSYS;
+  uint64 addr = argaddr(0), len = argraw(1);
+  int flags = argint(2);
+  struct proc *p = myproc();
+  int r = check_range(addr, len);
+
+  if (r < 0)
+    return r;
+  if ((flags & ~(MS_ASYNC | MS_SYNC | MS_INVALIDATE)) ||
+      ((flags & MS_ASYNC) && (flags & MS_SYNC)))
+    return -EINVAL;
+  uint64 end = PGROUNDUP(addr + len);
+  for (uint64 va = addr; va < end; ) {
+    struct vma *v = find_vma(p, va);
+    if (v == 0)
+      return -ENOMEM;
+    uint64 to = MIN(v->end, end);
+    if (vma_is_shared_file(v) && (flags & (MS_SYNC | MS_ASYNC))) {
+      loff_t first = (loff_t)(v->pgoff + (va - v->start) / PGSIZE) * PGSIZE;
+      loff_t last = first + (to - va) - 1;
+      int err;
+      if (flags & MS_SYNC) {
+        err = file_write_and_wait_range(v->file, first, last);
+        log_force();
+        int ferr = blk_flush();
+        err = err ? err : ferr;
+      } else {
+        err = filemap_fdatawrite_range(vma_mapping(v), first, last, WB_SYNC_NONE);
+      }
+      if (err && r == 0)
+        r = err;
+    }
+    va = to;
+  }
+  return r;
 }

@@ -13,6 +13,10 @@
 #include "mm/pagemap.h"
 #include "mm/writeback.h"
 #include "mm/reclaim.h"
+#include "mm/trace.h"
+#include "proc/proc.h"
+#include "trap/trap.h"
+#include "fs/fs.h"
 
 static struct {
   struct spinlock lock;
@@ -44,21 +48,120 @@ lru_del(struct folio *folio)
   release(&lru.lock);
 }
 
-// Try to free up to nr_wanted clean, unused page-cache folios.  Returns
-// how many were freed.
+// Try to take folio for reclaim: it must be clean, unused (only the
+// cache's reference and ours), unmapped, not locked, not under writeback.
+// Returns 1 with the folio locked.
+static int
+can_reclaim(struct folio *folio)
+{
+  if (folio_test_dirty(folio) || folio_test_writeback(folio) || folio->mapcount > 0)
+    return 0;
+  if (!folio_trylock(folio))
+    return 0;
+  if (folio->mapping == 0 || folio_test_dirty(folio) || folio_test_writeback(folio) ||
+      folio->mapcount > 0 || __atomic_load_n(&folio->refcount, __ATOMIC_SEQ_CST) != 2) {
+    folio_unlock(folio);
+    return 0;
+  }
+  return 1;
+}
+
+#define BATCH 32
+
+/**
+ * shrink_page_cache - free clean page-cache folios
+ * @nr_wanted: how many to free
+ *
+ * Walks the LRU list from its oldest end.  A folio used since the last walk
+ * (PG_referenced) gets a second chance: the bit is cleared and the folio
+ * goes to the young end.  Clean, unused folios are removed from their
+ * files and freed.  Dirty ones cannot be freed until they are written;
+ * if any were met, the flusher is asked to write old dirty data
+ * (for_reclaim).  Never sleeps, so it may be called anywhere a page
+ * allocation may.
+ * Return: the number of folios freed.
+ */
 uint64
 shrink_page_cache(uint64 nr_wanted)
 {
-  return 0;
+  uint64 freed = 0, dirty = 0;
+  uint64 budget = 4 * nr_wanted + BATCH;   // folios to look at, at most
+
+  while (freed < nr_wanted && budget > 0) {
+    struct folio *batch[BATCH];
+    int n = 0;
+    // Pick candidates under the LRU lock, with a reference each.
+    acquire(&lru.lock);
+    while (n < BATCH && budget > 0 && !list_empty(&lru.list)) {
+      struct folio *folio = list_first_entry(&lru.list, struct folio, lru);
+      budget--;
+      list_move_tail(&folio->lru, &lru.list);
+      if (folio_test_clear_flag(folio, PG_referenced))
+        continue;   // second chance
+      if (folio_test_dirty(folio) || folio_test_writeback(folio)) {
+        dirty++;
+        continue;
+      }
+      batch[n++] = folio_get(folio);
+    }
+    release(&lru.lock);
+    if (n == 0)
+      break;
+    for (int i = 0; i < n; i++) {
+      struct folio *folio = batch[i];
+      if (can_reclaim(folio)) {
+        struct address_space *mapping = folio->mapping;
+        if (mapping->a_ops->invalidate_folio)
+          mapping->a_ops->invalidate_folio(folio);
+        trace_folio(TR_RECLAIM, folio);
+        filemap_remove_folio(folio);
+        folio_unlock(folio);
+        freed++;
+      }
+      folio_put(folio);   // the last reference, for a reclaimed folio
+    }
+  }
+  if (dirty > 0 && freed < nr_wanted)
+    wakeup_flusher(WB_REASON_RECLAIM);
+  pcstat_add(pages_reclaimed, freed);
+  return freed;
+}
+
+// Free pages below which allocations reclaim before they allocate, so
+// that allocations that cannot reclaim (under spin locks) still find pages.
+#define LOW_WATERMARK 256
+#define RETRY_TICKS 200    // give up after 2 s without a free page
+
+// A page, reclaiming page-cache memory if free pages are short.  May
+// sleep, waiting for writeback to turn dirty folios into reclaimable ones,
+// except inside a log operation (writeback may need the log).  Returns 0
+// when memory really is exhausted.
+void *
+kalloc_reclaim(void)
+{
+  if (nr_free_pages() < LOW_WATERMARK)
+    shrink_page_cache(BATCH);
+  void *page = kalloc();
+  struct proc *p = myproc();
+  for (int tries = 0; page == 0 && tries < RETRY_TICKS; tries++) {
+    if (shrink_page_cache(BATCH) == 0) {
+      if (p == 0 || p->op_reserved > 0 || killed(p))
+        break;
+      // Everything reclaimable is dirty: wait for the flusher.
+      acquire(&tickslock);
+      sleep(&ticks, &tickslock);
+      release(&tickslock);
+    }
+    page = kalloc();
+  }
+  return page;
 }
 
 // A new folio, reclaiming page-cache memory if none is free.
 struct folio *
 folio_alloc_reclaim(void)
 {
-  struct folio *folio = folio_alloc();
+  void *page = kalloc_reclaim();
 
-  if (folio == 0 && shrink_page_cache(32) > 0)
-    folio = folio_alloc();
-  return folio;
+  return page ? folio_init_page(page) : 0;
 }

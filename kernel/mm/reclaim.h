@@ -12,6 +12,7 @@ void reclaim_init(void);
 void lru_add(struct folio *folio);
 void lru_del(struct folio *folio);
 struct folio *folio_alloc_reclaim(void);
+void *kalloc_reclaim(void);
 uint64 shrink_page_cache(uint64 nr_wanted);
 void balance_dirty_pages_ratelimited(struct address_space *mapping);
 

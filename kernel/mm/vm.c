@@ -6,6 +6,7 @@
 #include "lib/lib.h"
 #include "mm/mm.h"
 #include "proc/proc.h"
+#include "mm/reclaim.h"
 
 pagetable_t kernel_pagetable;
 
@@ -140,7 +141,9 @@ int
 uvmalloc(pagetable_t pagetable, uint64 oldsz, uint64 newsz, int xperm)
 {
   for (uint64 a = PGROUNDUP(oldsz); a < newsz; a += PGSIZE) {
-    void *mem = kzalloc();
+    void *mem = kalloc_reclaim();
+    if (mem)
+      memset(mem, 0, PGSIZE);
     if (mem == 0 || mappages(pagetable, a, PGSIZE, (uint64)mem, PTE_R | PTE_U | xperm) != 0) {
       if (mem)
         kfree(mem);
@@ -198,7 +201,7 @@ uvmcopy(pagetable_t old, pagetable_t new, uint64 start, uint64 end)
     pte_t *pte = walk(old, a, 0);
     if (pte == 0 || (*pte & PTE_V) == 0)
       continue;
-    void *mem = kalloc();
+    void *mem = kalloc_reclaim();
     if (mem == 0)
       return -1;
     memmove(mem, (void *)PTE2PA(*pte), PGSIZE);

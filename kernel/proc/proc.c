@@ -66,6 +66,16 @@ cpuid(void)
   return r_tp();
 }
 
+// The hart id, for code that only compares it (interrupts may be on).
+int
+cpuid_safe(void)
+{
+  push_off();
+  int id = cpuid();
+  pop_off();
+  return id;
+}
+
 struct cpu *
 mycpu(void)
 {

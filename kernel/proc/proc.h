@@ -20,6 +20,10 @@ struct cpu {
   struct context context;  // swtch() here to enter the scheduler
   int noff;                // depth of push_off() nesting
   int intena;              // were interrupts on before push_off()?
+  // For TLB shootdown by waiting (mm/rmap.c): the hart runs user code,
+  // and counts its traps from user mode; each trap flushes its TLB.
+  int in_user;
+  uint64 user_traps;
 };
 
 extern struct cpu cpus[NCPU];
@@ -108,6 +112,7 @@ struct proc {
 extern struct proc proc[NPROC];
 
 int cpuid(void);
+int cpuid_safe(void);
 struct cpu *mycpu(void);
 struct proc *myproc(void);
 void proc_init(void);

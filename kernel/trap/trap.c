@@ -132,6 +132,10 @@ usertrap(void)
 
   // Traps from now on are kernel traps.
   csr_write(stvec, (uint64)kernelvec);
+  // uservec switched to the kernel page table, which flushed this hart's
+  // TLB of the user's entries (see rmap.c).
+  mycpu()->in_user = 0;
+  __atomic_fetch_add(&mycpu()->user_traps, 1, __ATOMIC_SEQ_CST);
 
   struct proc *p = myproc();
   p->trapframe->epc = csr_read(sepc);
@@ -191,6 +195,7 @@ usertrapret(void)
 
   uint64 satp = MAKE_SATP(p->pagetable);
   uint64 trampoline_userret = TRAMPOLINE + (userret - trampoline);
+  __atomic_store_n(&mycpu()->in_user, 1, __ATOMIC_SEQ_CST);
   ((void (*)(uint64))trampoline_userret)(satp);
 }
 
