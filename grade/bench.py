@@ -1,0 +1,571 @@
+#!/usr/bin/env python3
+"""Quire's benchmarks: boot Quire in QEMU, run user/wbbench, print figures.
+
+`make bench` runs this after building.  Each benchmark boots a machine of
+its own (so that one's page cache does not help the next), runs wbbench
+subcommands that each print one line of name=value figures, and the table
+at the end puts the figures side by side:
+
+    seq      64 MiB written sequentially + fsync, in MiB/s, beside the raw
+             device's write speed (rawdisk on a scratch disk, same boot);
+             device bytes written per data byte
+    fsync1   fsync of one dirty page in a file of 16 cached pages against
+             one of 65,536 cached pages (256 MiB; a 512M machine, one CPU)
+    dirtied  fsync while another process dirties the file at full speed,
+             against the same fsync with no dirtier: time, and pages written
+             per page dirty at the call (8 MiB file: below the background
+             threshold, only the fsync writes; 16 MiB: the flusher too)
+    bigfile  write + fsync and read back a file twice the size of RAM
+    boot     seconds from QEMU's start to the first prompt, CPUS=1 and 3
+
+Benchmarks print figures; they judge nothing.  A figure that could not be
+measured (wbbench failed, printed something unexpected, the kernel
+panicked, a deadline passed) shows as "not available: <reason>", and the
+exit status is 1 if any did (bigfile excepted: it needs page reclaim, and
+is reported but not counted).  Every wait has a deadline, multiplied by
+QUIRE_TIMEOUT_SCALE.
+
+    python3 grade/bench.py [--only seq,fsync1,...] [--cpus N] [--reps N]
+                           [--boots N] [--json [PATH]] [-q]
+
+--json writes the figures to grade/results/bench.json (or PATH).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Optional, Sequence
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from qemu import (FS_IMAGE, KERNEL, REPO, Machine, MachineError,  # noqa: E402
+                  copy_sparse, qemu_binary, scaled)
+
+MIB = 1 << 20
+MKFS = REPO / "mkfs" / "mkfs"
+DEFAULT_JSON = REPO / "grade" / "results" / "bench.json"
+GROUPS = ("seq", "fsync1", "dirtied", "bigfile", "boot")
+
+SEQ_MB = 64                 # sequential write, and the raw write beside it
+FSYNC_SMALL, FSYNC_LARGE = 16, 65536
+FSYNC_REPS = 51
+# fsync1 runs on one CPU: with more, a process woken on another hart may
+# wait milliseconds for it (a busy host schedules QEMU's hart threads
+# late), and those waits, not the page cache, then make the median.
+FSYNC_CPUS = 1
+# fsync under a dirtier, on two file sizes.  Below the background threshold
+# the flusher stays idle, so the pages written while fsync runs are the
+# fsync's own; above it the flusher writes the file at the same time, and
+# the count includes its pages.
+DIRTIED = ((8, "all written pages are the fsync's"),
+           (16, "the flusher's pages are counted too"))
+DIRTIED_SECS = 2
+BACKGROUND_THRESH = re.compile(r"background writeback at (\d+) dirty pages")
+BIG_MB = 256                # twice the 128M machine's memory
+BIG_IMAGE_MB = 1024         # disk image for fsync1 and bigfile
+BOOT_TARGETS = {1: 0.5, 3: 0.7}
+
+
+class BenchFailed(Exception):
+    """A benchmark program did not print the figures it should have.
+    str() is the whole story; `short` one line of it for the table."""
+
+    def __init__(self, message: str, short: str = "") -> None:
+        super().__init__(message)
+        self.short = short or message.split("\n", 1)[0]
+
+
+@dataclass
+class Figure:
+    """One row of the table."""
+
+    key: str                     # name in the JSON file
+    label: str
+    value: Optional[float]       # None: not available
+    unit: str = ""
+    digits: int = 1              # decimals shown
+    note: str = ""               # shown after the value (or the reason it is missing)
+
+    def text(self) -> str:
+        if self.value is None:
+            return f"not available: {self.note}"
+        if self.digits == 0:
+            number = f"{self.value:,.0f}"
+        else:
+            number = f"{self.value:,.{self.digits}f}"
+        return f"{number} {self.unit}".rstrip()
+
+
+@dataclass
+class Section:
+    title: str
+    figures: list[Figure] = field(default_factory=list)
+
+
+@dataclass
+class Failure:
+    """A benchmark that did not run to the end, for the report."""
+
+    group: str
+    command: str
+    reason: str
+    counted: bool = True         # makes the exit status 1
+
+
+class Bench:
+    """Runs the benchmarks and collects sections, raw outputs, failures."""
+
+    def __init__(self, work: Path, cpus: int, reps: int, boots: int,
+                 quiet: bool = False, keep: bool = False) -> None:
+        self.work = work
+        self.keep = keep
+        self.cpus = cpus
+        self.reps = reps
+        self.boots = boots
+        self.quiet = quiet
+        self.sections: list[Section] = []
+        self.failures: list[Failure] = []
+        self.raw: dict[str, list[dict[str, int]]] = {}
+        self._machines = 0
+        self._template: Optional[Path] = None
+        self.last_cmd = ""           # the wbbench command run last, for failures
+        self.load = load_average()   # the host's load when the run began
+
+    # ------------------------------------------------------------ helpers
+
+    def say(self, text: str) -> None:
+        if not self.quiet:
+            print(f"bench: {text}", file=sys.stderr, flush=True)
+
+    def machine(self, **kwargs: object) -> Machine:
+        self._machines += 1
+        kwargs.setdefault("cpus", self.cpus)
+        workdir = self.work / f"machine{self._machines}"
+        return Machine(workdir=workdir, **kwargs)  # type: ignore[arg-type]
+
+    def big_image(self, name: str) -> Path:
+        """A fresh BIG_IMAGE_MB MiB file system with the user programs
+        (made once with mkfs, then copied sparse)."""
+        if self._template is None:
+            self._template = self.work / "big-template.img"
+            programs = sorted(str(p) for p in (REPO / "user").glob("_*"))
+            try:
+                subprocess.run([str(MKFS), "-s", str(BIG_IMAGE_MB), str(self._template),
+                                f"README={REPO / 'README.md'}", *programs],
+                               check=True, capture_output=True, text=True,
+                               timeout=scaled(120))
+            except subprocess.CalledProcessError as e:
+                raise BenchFailed(f"mkfs failed: {(e.stderr or e.stdout).strip()}") from None
+            except subprocess.TimeoutExpired:
+                raise BenchFailed("mkfs did not finish in time") from None
+        return copy_sparse(self._template, self.work / name)
+
+    def drop_images(self) -> None:
+        """Delete the disk images of the machines that ran so far (the mkfs
+        template excepted).  A benchmark leaves hundreds of MiB of dirty
+        data in the host's page cache; deleted, it is never written back,
+        so the host's disk does not slow the next benchmark down."""
+        if self.keep:
+            return
+        for path in self.work.rglob("*.img"):
+            if path != self._template:
+                path.unlink(missing_ok=True)
+
+    def wbbench(self, m: Machine, args: str, need: Sequence[str],
+                timeout: float) -> dict[str, int]:
+        """Run `wbbench ARGS` and return its figures; BenchFailed unless it
+        printed its line with every name in need."""
+        cmd = self.last_cmd = f"wbbench {args}"
+        self.say(f"[{m.name}] {cmd}")
+        out = m.run(cmd, timeout=timeout)
+        name = args.split()[0]
+        figures: Optional[dict[str, int]] = None
+        for line in out.splitlines():
+            words = line.split()
+            if not words or words[0] != name or len(words) < 2:
+                continue
+            try:
+                figures = {k: int(v) for k, v in (w.split("=", 1) for w in words[1:])}
+            except ValueError:
+                figures = None
+                continue
+            break
+        shown = out.strip() or "(it printed nothing)"
+        first = next((ln.strip() for ln in out.splitlines() if ln.strip()), "no output")
+        if figures is None:
+            raise BenchFailed(f"`{cmd}` did not print its figures; it printed:\n{shown}",
+                              f"`{cmd}` failed: {first}")
+        missing = [k for k in need if k not in figures]
+        if missing:
+            raise BenchFailed(f"`{cmd}` printed no {', '.join(missing)}; it printed:\n{shown}",
+                              f"`{cmd}` printed no {', '.join(missing)}")
+        self.raw.setdefault(name, []).append(figures)
+        return figures
+
+    def fail(self, group: str, err: BaseException, counted: bool = True) -> str:
+        """Record a failure of the command run last; returns the short
+        reason for the table."""
+        command, self.last_cmd = self.last_cmd, ""
+        if isinstance(err, MachineError):
+            reason = err.reason.split("] ", 1)[-1]
+            tail = err.tail.rstrip().splitlines()[-10:]
+            detail = "\n".join([reason, "--- the machine's last lines ---", *tail])
+        elif isinstance(err, BenchFailed):
+            reason, detail = err.short, str(err)
+        else:
+            reason = detail = str(err)
+        self.failures.append(Failure(group, command, detail, counted))
+        self.say(f"{group}: FAILED: {reason}")
+        return reason
+
+    # ------------------------------------------------------------ benchmarks
+
+    def bench_seq(self) -> None:
+        sec = Section(f"Sequential write: {SEQ_MB} MiB + fsync, against the raw disk "
+                      f"(CPUS={self.cpus}, 128M; median of {self.reps})")
+        self.sections.append(sec)
+        scratch = self.work / "scratch.img"
+        with open(scratch, "wb") as f:
+            f.truncate((SEQ_MB + 8) * MIB)
+        # The scratch disk gets the same cache options as the main disk
+        # (qemu.Drive's defaults: host page cache, guest flushes not synced
+        # to the host), so the two are compared on equal terms.
+        extra = ["-blockdev", f"driver=file,node-name=scratch-file,filename={scratch},"
+                 "cache.direct=off,cache.no-flush=on",
+                 "-blockdev", "driver=raw,node-name=scratch,file=scratch-file",
+                 "-device", "virtio-blk-device,drive=scratch,bus=virtio-mmio-bus.1"]
+        seq: list[dict[str, int]] = []
+        raw: list[dict[str, int]] = []
+        reason = ""
+        try:
+            with self.machine(image=self.big_image("seq.img"), extra_args=extra,
+                              name="seq") as m:
+                m.boot()
+                for i in range(self.reps):
+                    seq.append(self.wbbench(m, f"seqwrite /seq{i} {SEQ_MB}",
+                                            ("us", "write_us", "fsync_us", "disk_write_bytes",
+                                             "disk_writes", "flushes"), timeout=300))
+                    raw.append(self.wbbench(m, f"raw {SEQ_MB}", ("mb", "us"), timeout=300))
+        except (MachineError, BenchFailed) as e:
+            reason = self.fail("seq", e)
+        # Whatever was measured is shown, even when a later run failed.
+        mc = statistics.median(SEQ_MB / (r["us"] / 1e6) for r in seq) if seq else None
+        md = statistics.median(r["mb"] / (r["us"] / 1e6) for r in raw) if raw else None
+        if seq:
+            write_s = statistics.median(r["write_us"] for r in seq) / 1e6
+            fsync_s = statistics.median(r["fsync_us"] for r in seq) / 1e6
+            sec.figures.append(Figure(
+                "seq_mibs", "page cache: write + fsync", mc, "MiB/s",
+                note=f"write() {write_s:.2f} s, then fsync {fsync_s:.2f} s"
+                     + spread([SEQ_MB / (r["us"] / 1e6) for r in seq])))
+        else:
+            sec.figures.append(Figure("seq_mibs", "page cache: write + fsync", None,
+                                      note=reason))
+        sec.figures.append(Figure(
+            "raw_mibs", "raw device (rawdisk), same boot", md, "MiB/s" if raw else "",
+            note=f"{SEQ_MB} MiB in 256 KiB writes, then a FLUSH"
+                 + spread([r["mb"] / (r["us"] / 1e6) for r in raw]) if raw else reason))
+        sec.figures.append(Figure(
+            "seq_over_raw", "page cache / raw", mc / md if mc and md else None, digits=2,
+            note="" if mc and md else reason))
+        if seq:
+            sec.figures.append(Figure(
+                "seq_device_bytes_per_byte", "device bytes written per data byte",
+                statistics.median(r["disk_write_bytes"] / (SEQ_MB * MIB) for r in seq),
+                digits=3,
+                note=f"{statistics.median(r['disk_writes'] for r in seq):.0f} write "
+                     f"requests, {statistics.median(r['flushes'] for r in seq):.0f} flushes"))
+        else:
+            sec.figures.append(Figure("seq_device_bytes_per_byte",
+                                      "device bytes written per data byte", None,
+                                      note=reason))
+
+    def bench_fsync1(self) -> None:
+        sec = Section(f"fsync of one dirty page (CPUS={FSYNC_CPUS}, 512M; "
+                      f"median of {FSYNC_REPS} fsyncs)")
+        self.sections.append(sec)
+        results: dict[int, dict[str, int]] = {}
+        reason = ""
+        try:
+            with self.machine(cpus=FSYNC_CPUS, mem="512M",
+                              image=self.big_image("fsync1.img"), name="fsync1") as m:
+                m.boot()
+                for n in (FSYNC_SMALL, FSYNC_LARGE):
+                    results[n] = self.wbbench(m, f"fsync1 /f{n} {n} {FSYNC_REPS}",
+                                              ("median_us", "min_us", "cached"),
+                                              timeout=600)
+        except (MachineError, BenchFailed) as e:
+            reason = self.fail("fsync1", e)
+        for n in (FSYNC_SMALL, FSYNC_LARGE):
+            r = results.get(n)
+            label = f"file with {n:,} cached pages"
+            if r is None:
+                sec.figures.append(Figure(f"fsync1_{n}_us", label, None, note=reason))
+                continue
+            note = f"min {r['min_us']:,} us"
+            if r["cached"] < n:
+                note += f"; only {r['cached']:,} pages were cached"
+            sec.figures.append(Figure(f"fsync1_{n}_us", label, r["median_us"], "us",
+                                      digits=0, note=note))
+        small, large = results.get(FSYNC_SMALL), results.get(FSYNC_LARGE)
+        ratio = (large["median_us"] / small["median_us"]
+                 if small and large and small["median_us"] else None)
+        sec.figures.append(Figure("fsync1_ratio", f"ratio {FSYNC_LARGE:,} / {FSYNC_SMALL}",
+                                  ratio, digits=2, note="" if ratio is not None
+                                  else reason or "a median was 0"))
+
+    def bench_dirtied(self) -> None:
+        sec = Section(f"fsync while another process dirties the file at full speed "
+                      f"(CPUS={self.cpus}, 128M; median of {self.reps})")
+        self.sections.append(sec)
+        runs: dict[int, list[dict[str, int]]] = {mb: [] for mb, _ in DIRTIED}
+        reason = ""
+        background: Optional[int] = None
+        try:
+            with self.machine(image=self.big_image("dirtied.img"), name="dirtied") as m:
+                m.boot()
+                found = BACKGROUND_THRESH.search(m.run("wbstat", timeout=30))
+                background = int(found.group(1)) if found else None
+                for mb, _ in DIRTIED:
+                    for i in range(self.reps):
+                        runs[mb].append(self.wbbench(
+                            m, f"dirtied /d{mb}.{i} {mb} {DIRTIED_SECS}",
+                            ("idle_us", "idle_dirty", "idle_written", "busy_us",
+                             "busy_dirty", "busy_written"), timeout=300))
+        except (MachineError, BenchFailed) as e:
+            reason = self.fail("dirtied", e)
+
+        for mb, what in DIRTIED:
+            rs = runs[mb]
+            pages = mb * MIB // 4096
+            if background is not None:
+                side = "below" if pages < background else "not below"
+                what = (f"{pages:,} pages, {side} the background threshold "
+                        f"({background:,}): " + what)
+            ratio = [r["busy_us"] / r["idle_us"] for r in rs if r["idle_us"]]
+            per = [r["busy_written"] / r["busy_dirty"] for r in rs if r["busy_dirty"]]
+            idle_per = [r["idle_written"] / r["idle_dirty"] for r in rs if r["idle_dirty"]]
+
+            def med(key: str) -> float:
+                return statistics.median(r[key] for r in rs)
+
+            rows = [
+                Figure(f"dirtied{mb}_idle_ms", f"{mb} MiB file: fsync, no dirtier",
+                       med("idle_us") / 1e3 if rs else None, "ms",
+                       note=f"{med('idle_dirty'):,.0f} pages dirty at the call, "
+                            f"{med('idle_written'):,.0f} written" if rs else reason),
+                Figure(f"dirtied{mb}_busy_ms", f"{mb} MiB file: fsync, with a dirtier",
+                       med("busy_us") / 1e3 if rs else None, "ms",
+                       note=f"{med('busy_dirty'):,.0f} pages dirty or under writeback at "
+                            f"the call, {med('busy_written'):,.0f} written" if rs else reason),
+                Figure(f"dirtied{mb}_time_ratio", "  fsync time, with / without a dirtier",
+                       statistics.median(ratio) if ratio else None, digits=2,
+                       note=spread(ratio, 2).lstrip("; ") if ratio else reason),
+                Figure(f"dirtied{mb}_written_per_dirty",
+                       "  pages written / pages dirty at the call",
+                       statistics.median(per) if per else None, digits=2,
+                       note=what + spread(per, 2) if per else reason),
+                Figure(f"dirtied{mb}_idle_written_per_dirty", "  ... with no dirtier",
+                       statistics.median(idle_per) if idle_per else None, digits=2,
+                       note="" if idle_per else reason),
+            ]
+            sec.figures += rows
+
+    def bench_bigfile(self) -> None:
+        sec = Section(f"A file twice the size of RAM: {BIG_MB} MiB on a 128M machine "
+                      f"(CPUS={self.cpus})")
+        self.sections.append(sec)
+        try:
+            with self.machine(image=self.big_image("bigfile.img"), name="bigfile") as m:
+                m.boot()
+                r = self.wbbench(m, f"bigfile /big {BIG_MB}", ("write_us", "read_us"),
+                                 timeout=900)
+        except (MachineError, BenchFailed) as e:
+            # Needs page reclaim; reported, but not a failure of the run.
+            reason = self.fail("bigfile", e, counted=False)
+            for key, label in (("bigfile_write_s", "write + fsync"),
+                               ("bigfile_read_s", "read back")):
+                sec.figures.append(Figure(key, label, None, note=reason))
+            return
+        w, rd = r["write_us"] / 1e6, r["read_us"] / 1e6
+        sec.figures += [
+            Figure("bigfile_write_s", "write + fsync", w, "s", digits=2,
+                   note=f"{BIG_MB / w:.1f} MiB/s" if w else ""),
+            Figure("bigfile_read_s", "read back", rd, "s", digits=2,
+                   note=f"{BIG_MB / rd:.1f} MiB/s" if rd else ""),
+        ]
+
+    def bench_boot(self) -> None:
+        sec = Section(f"Boot to the first prompt (median of {self.boots} boots, 128M)")
+        self.sections.append(sec)
+        for cpus in (1, 3):
+            times: list[float] = []
+            reason = ""
+            for i in range(self.boots):
+                try:
+                    self.last_cmd = f"boot {i + 1} with CPUS={cpus}"
+                    with self.machine(cpus=cpus, name=f"boot cpus={cpus}") as m:
+                        m.boot(timeout=60)
+                        times.append(m.boot_time())
+                except MachineError as e:
+                    reason = self.fail("boot", e)
+                    break
+            key, label = f"boot_cpus{cpus}_s", f"CPUS={cpus}"
+            target = f"target < {BOOT_TARGETS[cpus]} s"
+            if len(times) < self.boots:
+                sec.figures.append(Figure(key, label, None, note=reason))
+                continue
+            sec.figures.append(Figure(
+                key, label, statistics.median(times), "s", digits=2,
+                note=f"{target}; range {min(times):.2f}-{max(times):.2f} s"))
+
+    def run(self, groups: Sequence[str]) -> None:
+        for group in GROUPS:
+            if group in groups:
+                started = time.monotonic()
+                try:
+                    getattr(self, f"bench_{group}")()
+                except BenchFailed as e:      # mkfs and the like
+                    reason = self.fail(group, e, counted=group != "bigfile")
+                    self.sections.append(Section(group, [Figure(group, group, None,
+                                                                note=reason)]))
+                self.drop_images()
+                self.say(f"{group} done in {time.monotonic() - started:.1f} s")
+
+    # ------------------------------------------------------------ output
+
+    def table(self) -> str:
+        width = max([len(f.label) for s in self.sections for f in s.figures] + [10]) + 2
+        lines = [f"Quire benchmarks ({qemu_version()}, host {platform.machine()}, "
+                 f"{os.cpu_count()} host CPUs, load average {self.load:.1f} at the start)"]
+        if self.load > 0.5 * (os.cpu_count() or 1):
+            lines.append("  (the host was busy: figures may be slower and more "
+                         "variable than on an idle machine)")
+        for s in self.sections:
+            lines += ["", s.title]
+            for f in s.figures:
+                value = f.text()
+                row = f"  {f.label:<{width}}{value}"
+                if f.value is not None and f.note:
+                    row = f"{row:<{width + 18}}  {f.note}"
+                lines.append(row)
+        problems = [f for f in self.failures]
+        if problems:
+            lines += ["", "Benchmarks that failed:"]
+            for f in problems:
+                lines.append(f"  [{f.group}] {f.command or '(setup)'}"
+                             + ("" if f.counted else "  (not counted in the exit status: it needs page reclaim)"))
+                for line in f.reason.strip().splitlines()[:12]:
+                    lines.append(f"      {line}")
+        return "\n".join(lines)
+
+    def as_json(self) -> dict:
+        return {
+            "date": datetime.datetime.now().isoformat(timespec="seconds"),
+            "qemu": qemu_version(),
+            "cpus": self.cpus,
+            "host_cpus": os.cpu_count(),
+            "host_load": self.load,
+            "timeout_scale": scaled(1.0),
+            "figures": {f.key: {"label": f.label, "section": s.title, "value": f.value,
+                                "unit": f.unit, "note": f.note}
+                        for s in self.sections for f in s.figures},
+            "runs": self.raw,
+            "failures": [asdict(f) for f in self.failures],
+        }
+
+
+def spread(values: Sequence[float], digits: int = 1) -> str:
+    """"; range A-B" for more than one value, else nothing."""
+    if len(values) < 2:
+        return ""
+    return f"; range {min(values):,.{digits}f}-{max(values):,.{digits}f}"
+
+
+def load_average() -> float:
+    """The host's one-minute load average (0 where unknown)."""
+    try:
+        return os.getloadavg()[0]
+    except (OSError, AttributeError):
+        return 0.0
+
+
+def qemu_version() -> str:
+    try:
+        out = subprocess.run([qemu_binary(), "--version"], capture_output=True,
+                             text=True, timeout=scaled(10)).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return "QEMU (version unknown)"
+    words = out.split()
+    return f"QEMU {words[3]}" if len(words) > 3 and words[2] == "version" else "QEMU"
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description="Run Quire's benchmarks in QEMU "
+                                     "and print a table of figures.")
+    parser.add_argument("--only", default=",".join(GROUPS),
+                        help=f"comma-separated benchmarks to run (default: all of "
+                             f"{','.join(GROUPS)})")
+    parser.add_argument("--cpus", type=int, default=3,
+                        help="CPUs of the benchmark machines (default 3)")
+    parser.add_argument("--reps", type=int, default=3,
+                        help="runs of seq and dirtied; the median is shown (default 3)")
+    parser.add_argument("--boots", type=int, default=5,
+                        help="boots per CPU count for the boot time (default 5)")
+    parser.add_argument("--json", nargs="?", const=str(DEFAULT_JSON), metavar="PATH",
+                        help=f"also write the figures as JSON (default path "
+                             f"{DEFAULT_JSON.relative_to(REPO)})")
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="no progress lines on standard error")
+    args = parser.parse_args(argv)
+    groups = [g.strip() for g in args.only.split(",") if g.strip()]
+    unknown = [g for g in groups if g not in GROUPS]
+    if unknown:
+        parser.error(f"unknown benchmark {', '.join(unknown)}; choose from {', '.join(GROUPS)}")
+    if args.reps < 1 or args.boots < 1 or args.cpus < 1:
+        parser.error("--reps, --boots and --cpus must be at least 1")
+    for need in (KERNEL, FS_IMAGE, MKFS):
+        if not need.exists():
+            print(f"bench: {need.relative_to(REPO)} is missing: run make all first",
+                  file=sys.stderr)
+            return 2
+
+    keep = os.environ.get("QUIRE_KEEP_WORK", "") not in ("", "0")
+    work = Path(tempfile.mkdtemp(prefix="quire-bench-"))
+    started = time.monotonic()
+    bench = Bench(work, args.cpus, args.reps, args.boots, quiet=args.quiet, keep=keep)
+    try:
+        bench.run(groups)
+    except KeyboardInterrupt:
+        print("bench: interrupted", file=sys.stderr)
+        return 130
+    finally:
+        if keep:
+            print(f"bench: work directory kept: {work}", file=sys.stderr)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    print(bench.table())
+    print(f"\n({time.monotonic() - started:.0f} s in all)")
+    if args.json:
+        path = Path(args.json)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(bench.as_json(), indent=2) + "\n")
+        print(f"figures written to {path}")
+    return 1 if any(f.counted for f in bench.failures) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
