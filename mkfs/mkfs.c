@@ -405,6 +405,10 @@ main(int argc, char *argv[])
         die("-l: %u log blocks is too many: the log header can describe "
             "only %u blocks, so at most %u", nlog, (unsigned)LOGMAX,
             (unsigned)LOGMAX + 1);
+      if (nlog < LOGMIN)
+        fprintf(stderr, "mkfs: warning: a log of %u blocks is a valid format, but the "
+                "Quire kernel needs at least %u and will refuse to mount this image\n",
+                nlog, (unsigned)LOGMIN);
       break;
     case 'h':
       usage(0);

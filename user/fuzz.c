@@ -152,6 +152,17 @@ brk_end(void)
   return arena + ARENA + extra;
 }
 
+// Does [p, p+n) lie inside one of the regions we mmap'ed?
+static int
+in_a_map(const void *p, size_t n)
+{
+  for (int i = 0; i < NMAP; i++)
+    if (maps[i].addr != NULL && (const char *)p >= maps[i].addr &&
+        (const char *)p + n <= maps[i].addr + maps[i].len)
+      return 1;
+  return 0;
+}
+
 // A pointer the kernel may write through (or must refuse): scratch memory,
 // scratch memory running into the unmapped gap, an mmap'ed region,
 // read-only program memory, or an invalid address.
@@ -382,8 +393,11 @@ one_call(void)
     int *fds = chance(80) ? (int *)(arena + below(ARENA - 8)) : rand_outptr();
     r = pipe(fds);
     if (r == 0) {
-      // Only two ints wholly inside writable memory could have worked.
-      if ((char *)fds < arena || (char *)(fds + 2) > brk_end()) {
+      // Only two ints wholly inside writable memory could have worked:
+      // the arena, or one of our mmap regions (whose protection we don't
+      // track, so any of them counts).
+      if (((char *)fds < arena || (char *)(fds + 2) > brk_end()) &&
+          !in_a_map(fds, sizeof(int) * 2)) {
         suspicious("pipe", r, fds);
         break;
       }

@@ -57,21 +57,26 @@ console_write(int user_src, uint64 src, int n)
 }
 
 // read() from the console: at most n bytes, and never past the end of a
-// line.  Sleeps until a line (or ^D) is complete.
+// line.  Sleeps until a line (or ^D) is complete.  The bytes are gathered
+// under the lock and copied out after it is released, because copying to
+// user memory may fault and sleep.
 static int
 console_read(int user_dst, uint64 dst, int n)
 {
+  char buf[INPUT_BUF];
   int got = 0;
 
+  if (n > INPUT_BUF)
+    n = INPUT_BUF;
   acquire(&cons.lock);
-  while (got < n) {
-    while (cons.r == cons.w) {
-      if (killed(myproc())) {
-        release(&cons.lock);
-        return -EINTR;
-      }
-      sleep(&cons.r, &cons.lock);
+  while (cons.r == cons.w) {
+    if (killed(myproc())) {
+      release(&cons.lock);
+      return -EINTR;
     }
+    sleep(&cons.r, &cons.lock);
+  }
+  while (got < n && cons.r != cons.w) {
     int c = cons.buf[cons.r++ % INPUT_BUF];
     if (c == CTRL('D')) {
       // End of file.  If bytes came before it, leave the ^D for the next
@@ -80,17 +85,13 @@ console_read(int user_dst, uint64 dst, int n)
         cons.r--;
       break;
     }
-    char ch = c;
-    if (either_copyout(user_dst, dst, &ch, 1) < 0) {
-      release(&cons.lock);
-      return got > 0 ? got : -EFAULT;
-    }
-    dst++;
-    got++;
+    buf[got++] = c;
     if (c == '\n')
       break;
   }
   release(&cons.lock);
+  if (got > 0 && either_copyout(user_dst, dst, buf, got) < 0)
+    return -EFAULT;
   return got;
 }
 

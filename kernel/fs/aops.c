@@ -23,10 +23,11 @@
 #include "fs/fs.h"
 #include "fs/log.h"
 
-// Log blocks a writeback operation reserves, and the most one folio can
-// add: a bitmap block, two indirect blocks and the inode block.
-#define WB_LOG_RESERVE 32
-#define WB_LOG_PER_FOLIO 4
+// Log blocks a writeback operation reserves (at most: a small log allows
+// less), and the most one folio can add: two bitmap blocks (a search can
+// cross from one to the next), two indirect blocks and the inode block.
+#define WB_LOG_RESERVE MIN(32, log_op_max())
+#define WB_LOG_PER_FOLIO 5
 
 static void
 read_end_io(struct blk_request *req)
@@ -103,7 +104,7 @@ static void
 qfs_invalidate_folio(struct folio *folio)
 {
   if (folio_test_clear_flag(folio, PG_delalloc))
-    release_delalloc(folio->mapping->host, 0);
+    release_delalloc(folio->mapping->host);
 }
 
 // The state of one ->writepages call.
@@ -182,7 +183,7 @@ map_folio(struct wb_ctx *ctx, struct folio *folio, int *err)
     return 0;
   }
   if (r == 1 && folio_test_clear_flag(folio, PG_delalloc))
-    release_delalloc(ip, 1);
+    release_delalloc(ip);
   return addr;
 }
 

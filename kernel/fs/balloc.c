@@ -57,12 +57,6 @@ bitmap_init(void)
   alloc_hint = sb.datastart;
 }
 
-uint64
-free_blocks(void)
-{
-  return nfree - nreserved;
-}
-
 // Indirect blocks that writing n delayed blocks of one file may need, at
 // worst: one per NINDIRECT data blocks, plus one more and the double
 // indirect block for a run that straddles their boundaries.
@@ -93,10 +87,10 @@ reserve_delalloc(struct inode *ip)
 }
 
 // A delayed folio of ip no longer needs its reservation: it got its
-// block (allocated, and the block was taken from the reservation by
-// balloc_reserved) or it was truncated away.
+// block (taken from the reserve by balloc_reserved) or it was truncated
+// away.
 void
-release_delalloc(struct inode *ip, int allocated)
+release_delalloc(struct inode *ip)
 {
   acquire(&space_lock);
   if (ip->i_delalloc == 0)

@@ -35,18 +35,20 @@ readi(struct inode *ip, int user_dst, uint64 dst, uint64 off, uint64 n)
     int r = bmap(ip, off / BSIZE, 0, &addr);
     if (r < 0)
       break;
-    if (addr == 0) {
-      // A hole reads as zeros.
-      static const uchar zeros[256];
-      for (uint64 k = 0; k < m; k += sizeof(zeros))
-        if (either_copyout(user_dst, dst + k, (void *)zeros, MIN(sizeof(zeros), m - k)) < 0)
-          return done > 0 ? done : -EFAULT;
-    } else {
-      struct buf *bp = bread(ip->dev, addr);
-      r = either_copyout(user_dst, dst, bp->data + boff, m);
-      brelse(bp);
-      if (r < 0)
-        return done > 0 ? done : -EFAULT;
+    // Through a small buffer on the stack: copying to user memory may
+    // fault, and the fault must not happen with the block's buffer locked.
+    char chunk[256];
+    for (uint64 k = 0; k < m; k += sizeof(chunk)) {
+      uint64 c = MIN(sizeof(chunk), m - k);
+      if (addr == 0) {
+        memset(chunk, 0, c);   // a hole reads as zeros
+      } else {
+        struct buf *bp = bread(ip->dev, addr);
+        memmove(chunk, bp->data + boff + k, c);
+        brelse(bp);
+      }
+      if (either_copyout(user_dst, dst + k, chunk, c) < 0)
+        return done + k > 0 ? (int64)(done + k) : -EFAULT;
     }
     done += m;
     off += m;

@@ -43,6 +43,7 @@ static struct {
   struct list_head b_io;
   struct list_head b_more_io;
   int work;                   // WB_REASON_* bits: wake up and do this
+  uint64 dirty_seq;           // inodes that became dirty, ever
   uint64 last_old_flush;      // ticks of the last kupdate pass
   uint64 last_commit;         // ticks of the last periodic log commit
 } wb;
@@ -102,6 +103,7 @@ mark_inode_dirty_pages(struct inode *ip)
   if (!(ip->i_state & I_DIRTY_PAGES)) {
     ip->i_state |= I_DIRTY_PAGES;
     ip->dirtied_when = ticks;
+    ip->dirtied_seq = ++wb.dirty_seq;
     if (!(ip->i_state & I_SYNC))
       list_move_tail(&ip->i_io_list, &wb.b_dirty);
   }
@@ -213,18 +215,21 @@ wb_iput(struct inode *ip)
 
 // Write every inode that is dirty when the call begins: WB_SYNC_NONE
 // (wait == 0) starts writes; WB_SYNC_ALL (wait) writes and waits, for
-// data integrity.  Each inode is taken once per call (sync_gen tells which
-// are done), and inodes first dirtied after the call began are left
+// data integrity, and then also waits for writes the flusher had in
+// flight.  Each inode is taken once per call (sync_gen tells which are
+// done), and inodes that became dirty after the call began are left
 // alone, so a busy writer cannot keep sync going.  Returns 0 or the first
 // error.
 int
 sync_inodes(int wait)
 {
   static uint64 sync_gen;   // under sync_lock
-  uint64 start = ticks;
   int err = 0;
 
   acquiresleep(&sync_lock);
+  acquire(&wb.list_lock);
+  uint64 start = wb.dirty_seq;
+  release(&wb.list_lock);
   sync_gen++;
   for (;;) {
     struct inode *ip = 0, *it;
@@ -232,7 +237,7 @@ sync_inodes(int wait)
     struct list_head *lists[] = { &wb.b_io, &wb.b_more_io, &wb.b_dirty };
     for (int l = 0; l < 3 && ip == 0; l++) {
       list_for_each_entry(it, lists[l], i_io_list) {
-        if (it->i_sync_gen != sync_gen && it->dirtied_when <= start) {
+        if (it->i_sync_gen != sync_gen && it->dirtied_seq <= start) {
           it->i_sync_gen = sync_gen;
           ip = igrab(it);
           break;
@@ -254,6 +259,8 @@ sync_inodes(int wait)
       err = r;
     wb_iput(ip);
   }
+  if (wait)
+    inode_wait_all_writeback(sync_gen);
   releasesleep(&sync_lock);
   return err;
 }
@@ -266,16 +273,20 @@ dirtyable_pages(void)
   return nr_free_pages() + pcstat.nr_cached;
 }
 
+// Never below this many pages, so that a machine short of memory for
+// other reasons does not throttle every single write.
+#define MIN_DIRTY_THRESH 64
+
 uint64
 dirty_background_thresh(void)
 {
-  return dirtyable_pages() * vm_tunables.dirty_background_ratio / 100;
+  return MAX(dirtyable_pages() * vm_tunables.dirty_background_ratio / 100, MIN_DIRTY_THRESH / 2);
 }
 
 uint64
 dirty_thresh(void)
 {
-  return dirtyable_pages() * vm_tunables.dirty_ratio / 100;
+  return MAX(dirtyable_pages() * vm_tunables.dirty_ratio / 100, MIN_DIRTY_THRESH);
 }
 
 static int
@@ -303,7 +314,7 @@ writeback_inodes(struct wb_work *work)
   while (!list_empty(&wb.b_io) && work->nr_pages > 0) {
     struct inode *ip = list_first_entry(&wb.b_io, struct inode, i_io_list);
     if (ip->i_state & I_SYNC) {
-      // Someone else (sync, fsync) is writing it: it waits its next turn.
+      // Someone else (sync) is writing it: it waits its next turn.
       requeue_io(ip);
       continue;
     }

@@ -48,8 +48,12 @@ struct inode {
 
   // The flusher's bookkeeping (fs-writeback.c), under its list lock.
   uint i_state;            // I_DIRTY_PAGES, I_SYNC
-  uint64 dirtied_when;     // ticks when it became dirty
+  uint64 dirtied_when;     // ticks when it became dirty (may be moved
+                           // later to keep b_dirty in order)
+  uint64 dirtied_seq;      // when it became dirty, as a count of such
+                           // events: never moved (sync uses it)
   uint64 i_sync_gen;       // the last sync_inodes() call that took it
+  uint64 i_wait_gen;       // the last sync that waited on its writeback
   struct list_head i_io_list;    // on b_dirty, b_io or b_more_io
 
   // The inode cache's bookkeeping (inode.c), under its lock.
@@ -73,8 +77,7 @@ void bfree(uint dev, uint b);
 void bitmap_init(void);
 void bitmap_committed(uint blockno, const uchar *data);
 int reserve_delalloc(struct inode *ip);
-void release_delalloc(struct inode *ip, int allocated);
-uint64 free_blocks(void);
+void release_delalloc(struct inode *ip);
 
 // aops.c: the file system's page-cache operations.
 extern const struct address_space_operations qfs_aops;
@@ -107,6 +110,7 @@ void iupdate(struct inode *ip);
 void iupdate_locked_map(struct inode *ip);
 void stati(struct inode *ip, struct stat *st);
 struct inode *igrab(struct inode *ip);
+void inode_wait_all_writeback(uint64 gen);
 void free_orphans(uint dev);
 
 // bmap.c: file block numbers to disk block numbers.

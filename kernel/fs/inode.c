@@ -272,6 +272,39 @@ iput(struct inode *ip)
   release(&itable.lock);
 }
 
+// Wait for the writeback in flight on every cached inode: the last step
+// of sync(2), which must also wait for writes that the flusher started
+// before sync was called.  gen tells the inodes already done in this call.
+void
+inode_wait_all_writeback(uint64 gen)
+{
+  for (int b = 0; b < IHASH; b++) {
+    struct inode *ip, *found;
+    do {
+      found = 0;
+      acquire(&itable.lock);
+      list_for_each_entry(ip, &itable.hash[b], i_hash) {
+        if (ip->i_wait_gen == gen)
+          continue;
+        ip->i_wait_gen = gen;
+        if (xa_marked(&ip->i_data.i_pages, PAGECACHE_TAG_WRITEBACK)) {
+          if (ip->ref++ == 0)
+            list_del_init(&ip->i_lru);
+          found = ip;
+          break;
+        }
+      }
+      release(&itable.lock);
+      if (found) {
+        filemap_fdatawait_range(&found->i_data, 0, LLONG_MAX);
+        begin_op();
+        iput(found);
+        end_op();
+      }
+    } while (found);
+  }
+}
+
 // Write the disk inode, with the block map held still.
 void
 iupdate_locked_map(struct inode *ip)

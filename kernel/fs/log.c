@@ -13,13 +13,17 @@
 // is not yet durable and later writes may reach the platter first; FLUSH
 // requests order the steps:
 //
-//   log blocks  FLUSH  header  FLUSH  home blocks, empty header  FLUSH
+//   log blocks  FLUSH  header  FLUSH  home blocks  FLUSH  empty header
 //
 // After a power cut, a header with a valid checksum means the transaction
 // committed, and mount copies its blocks home again (replay); anything
-// else means it never committed, and none of it happened.  The last FLUSH
-// makes the home blocks and the empty header durable before the next
-// commit reuses the log area.
+// else means it never committed, and none of it happened.  The FLUSH
+// before the empty header keeps it from reaching the disk while some home
+// block has not.  The empty header itself needs no FLUSH: until it is
+// durable the old header may come back after a crash, but then either the
+// log still holds its blocks and replay rewrites the same data, or the
+// next commit has begun to overwrite them and the checksum no longer
+// matches.
 #include "types.h"
 #include "param.h"
 #include "uapi/fs.h"
@@ -179,10 +183,10 @@ commit(void)
   write_header(n, data);          // the commit point
   flush();
   write_blocks(n, data, home_slot);
+  flush();
   for (uint i = 0; i < n; i++)
     bitmap_committed(log.block[i], data[i]);
   write_header(0, data);
-  flush();
   for (uint i = 0; i < n; i++) {
     bunpin(bufs[i]);
     brelse(bufs[i]);
@@ -334,6 +338,13 @@ log_force(void)
   }
   release(&log.lock);
   return 0;
+}
+
+// The largest reservation one operation may make.
+uint
+log_op_max(void)
+{
+  return log.size / 2;
 }
 
 uint64

@@ -11,6 +11,7 @@ void initlog(uint dev, struct superblock *sb);
 void begin_op(void);
 void begin_op_n(uint nblocks);
 int log_op_room(void);
+uint log_op_max(void);
 void log_ordered_begin(void);
 void log_ordered_end(void);
 void end_op(void);

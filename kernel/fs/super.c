@@ -42,6 +42,8 @@ check_super(struct superblock *s, uint64 disk_blocks)
     return "file-system size larger than the disk";
   if (s->nlog < 2 || s->logstart < 1 || s->ninodes < 2)
     return "log or inode table too small";
+  if (s->nlog < LOGMIN)
+    return "log too small for this kernel (make the image with mkfs -l 41 or more)";
   if ((uint64)s->logstart + s->nlog > s->inodestart)
     return "log overlaps the inode table";
   if ((uint64)s->inodestart + div_up(s->ninodes, IPB) > s->bmapstart)

@@ -7,6 +7,8 @@
 #include "lib/spinlock.h"
 #include "dev/console.h"
 #include "riscv.h"
+#include "memlayout.h"
+#include "proc/proc.h"
 
 volatile int panicked = 0;
 
@@ -157,8 +159,9 @@ snprintf(char *buf, int size, const char *fmt, ...)
   return s.len;
 }
 
-// Stop the kernel: print the message, then make every hart spin (the
-// others notice panicked in their timer interrupt and in console_putc).
+// Stop the kernel: print the message and a backtrace, then wait forever
+// with interrupts off.  Other harts go on until they next print to the
+// console (uart_putc stops them there).
 void
 panic(const char *fmt, ...)
 {
@@ -178,16 +181,21 @@ panic(const char *fmt, ...)
 
 // Print the return addresses of the calls that led here, by following the
 // frame pointers (the kernel is built with -fno-omit-frame-pointer).  Look
-// them up with: addr2line -e kernel/kernel ADDR
+// them up with: addr2line -f -e kernel/kernel ADDR
 void
 backtrace(void)
 {
   uint64 fp = (uint64)__builtin_frame_address(0);
-  uint64 top = PGROUNDUP(fp);
-
+  // The walk stays on the current stack: a process's kernel stack, or
+  // the boot stack page of this hart.
+  struct proc *p = mycpu()->proc;
+  uint64 lo = PGROUNDDOWN(fp), hi = lo + PGSIZE;
+  if (p && fp >= p->kstack && fp < p->kstack + KSTACK_PAGES * PGSIZE) {
+    lo = p->kstack;
+    hi = p->kstack + KSTACK_PAGES * PGSIZE;
+  }
   printf("backtrace:\n");
-  // Stop when the chain leaves the current stack page.
-  while (fp > top - PGSIZE && fp < top) {
+  for (int depth = 0; depth < 32 && fp > lo + 16 && fp <= hi; depth++) {
     printf("  %p\n", (void *)*(uint64 *)(fp - 8));
     fp = *(uint64 *)(fp - 16);
   }

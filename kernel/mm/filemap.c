@@ -379,21 +379,23 @@ filemap_write(struct inode *ip, int user_src, uint64 src, uint64 off, uint64 n)
         memset(folio_address(folio), 0, PGSIZE);   // don't leave garbage
       folio_unlock(folio);
       folio_put(folio);
-      if (fault_in_user(src, m) < 0) {
+      if (fault_in_user(src, m, 0) < 0) {
         err = -EFAULT;
         break;
       }
       continue;
     }
     folio_mark_uptodate(folio);
+    // i_size first: once the folio is unlocked, writeback may take it, and
+    // it must not find it past the end of the file.
+    if (off + m > ip->size)
+      __atomic_store_n(&ip->size, off + m, __ATOMIC_SEQ_CST);
     folio_mark_dirty(folio);
     folio_unlock(folio);
     folio_put(folio);
     done += m;
     off += m;
     src += m;
-    if (off > ip->size)
-      ip->size = off;
   }
   return done > 0 ? (int64)done : err;
 }

@@ -31,7 +31,8 @@ int copyin(pagetable_t pagetable, void *dst, uint64 srcva, uint64 len);
 int copyinstr(pagetable_t pagetable, char *dst, uint64 srcva, uint64 max);
 void freewalk(pagetable_t pagetable);
 int copyin_nofault(pagetable_t pagetable, void *dst, uint64 srcva, uint64 len);
-int fault_in_user(uint64 va, uint64 len);
+int fault_in_user(uint64 va, uint64 len, int write);
+int copyout_nofault(pagetable_t pagetable, uint64 dstva, const void *src, uint64 len);
 
 // fault.c: user page faults.
 int vm_fault(uint64 va, int write);

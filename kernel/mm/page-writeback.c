@@ -32,6 +32,8 @@
 #include "mm/folio.h"
 #include "mm/pagemap.h"
 #include "mm/writeback.h"
+#include "mm/trace.h"
+#include "fs/fs.h"
 
 /**
  * tag_pages_for_writeback - tag the dirty folios of a range TOWRITE
@@ -52,6 +54,7 @@ tag_pages_for_writeback(struct address_space *mapping, pgoff_t start, pgoff_t en
   unsigned long index = start;
   int batch = 0;
 
+  trace_event(TR_TOWRITE, mapping->host ? mapping->host->inum : 0, start, end, 0);
   acquire(&mapping->i_pages_lock);
   while (index <= end &&
          xa_find(&mapping->i_pages, &index, end, PAGECACHE_TAG_DIRTY)) {

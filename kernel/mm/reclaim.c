@@ -145,7 +145,10 @@ kalloc_reclaim(void)
   struct proc *p = myproc();
   for (int tries = 0; page == 0 && tries < RETRY_TICKS; tries++) {
     if (shrink_page_cache(BATCH) == 0) {
-      if (p == 0 || p->op_reserved > 0 || killed(p))
+      // Waiting helps only if writeback can turn dirty folios into clean
+      // ones; memory full of process pages stays full.
+      if (p == 0 || p->op_reserved > 0 || killed(p) ||
+          pcstat.nr_dirty + pcstat.nr_writeback == 0)
         break;
       // Everything reclaimable is dirty: wait for the flusher.
       acquire(&tickslock);

@@ -40,7 +40,7 @@ balance_dirty_pages_ratelimited(struct address_space *mapping)
   if (dirty <= dirty_background_thresh())
     return;
   wakeup_flusher(WB_REASON_BACKGROUND);
-  if (dirty < dirty_thresh())
+  if (dirty <= dirty_thresh())
     return;
 
   struct proc *p = myproc();
@@ -49,7 +49,7 @@ balance_dirty_pages_ratelimited(struct address_space *mapping)
   __atomic_fetch_add(&nr_throttled, 1, __ATOMIC_RELAXED);
   trace_event(TR_THROTTLE, mapping->host->inum, 0, dirty, 0);
   acquire(&tickslock);
-  while ((uint64)pcstat.nr_dirty >= dirty_thresh() && !p->killed && stalled < STALL_TICKS) {
+  while ((uint64)pcstat.nr_dirty > dirty_thresh() && !p->killed && stalled < STALL_TICKS) {
     sleep(&ticks, &tickslock);
     done = pcstat.pages_written;
     stalled = done == written ? stalled + 1 : 0;

@@ -326,10 +326,11 @@ copyin_nofault(pagetable_t pagetable, void *dst, uint64 srcva, uint64 len)
   return 0;
 }
 
-// Make the user pages of [va, va+len) present for reading, resolving
-// faults as copyin would.  0, or -1 if some page can't be.
+// Make the user pages of [va, va+len) present (and writable, if write),
+// resolving faults as copyin and copyout would.  0, or -1 if some page
+// can't be.
 int
-fault_in_user(uint64 va, uint64 len)
+fault_in_user(uint64 va, uint64 len, int write)
 {
   pagetable_t pagetable = myproc()->pagetable;
   uint64 end = va + len;
@@ -337,7 +338,27 @@ fault_in_user(uint64 va, uint64 len)
   if (end < va)
     return -1;
   for (uint64 a = PGROUNDDOWN(va); a < end; a += PGSIZE)
-    if (user_page(pagetable, a, 0) == 0)
+    if (user_page(pagetable, a, write) == 0)
       return -1;
+  return 0;
+}
+
+// copyout without resolving faults: -1 unless every destination page is
+// present and writable now.  For copying while holding a spin lock, after
+// fault_in_user(..., 1) made the pages present.
+int
+copyout_nofault(pagetable_t pagetable, uint64 dstva, const void *src, uint64 len)
+{
+  while (len > 0) {
+    uint64 va0 = PGROUNDDOWN(dstva);
+    pte_t *pte = walk(pagetable, va0, 0);
+    if (pte == 0 || !(*pte & PTE_V) || !(*pte & PTE_U) || !(*pte & PTE_W))
+      return -1;
+    uint64 n = MIN(PGSIZE - (dstva - va0), len);
+    memmove((void *)(PTE2PA(*pte) + (dstva - va0)), src, n);
+    len -= n;
+    src = (const char *)src + n;
+    dstva = va0 + PGSIZE;
+  }
   return 0;
 }

@@ -2,7 +2,8 @@
 //
 // Every address_space keeps its folios in one of these, keyed by the
 // folio's index in the file.  Besides the entries, the tree keeps three
-// marks (XA_MARK_DIRTY, XA_MARK_WRITEBACK, XA_MARK_TOWRITE) on every
+// marks (XA_MARK_0..2: the page cache calls them DIRTY, WRITEBACK and
+// TOWRITE) on every
 // entry, and every interior node keeps, for each of its 64 slots and each
 // mark, one bit saying "something below this slot has the mark".  So the
 // search for the next dirty folio skips whole clean subtrees: its cost

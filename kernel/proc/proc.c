@@ -250,16 +250,19 @@ fork(void)
 
   if ((np = allocproc()) == 0)
     return -EAGAIN;
+  // The copying below may sleep (for memory), so not under np->lock; the
+  // new process is USED, not RUNNABLE, so nothing else runs or frees it.
+  release(&np->lock);
+  np->sz = p->sz;
   if (alloc_user(np) != 0 ||
       uvmcopy(p->pagetable, np->pagetable, USERBASE, p->sz) != 0 ||
       mmap_fork(p, np) != 0) {
     mmap_exit(np);
-    np->sz = p->sz;   // so freeproc unmaps what was copied
+    acquire(&np->lock);
     freeproc(np);
     release(&np->lock);
     return -ENOMEM;
   }
-  np->sz = p->sz;
   np->heapbase = p->heapbase;
   *np->trapframe = *p->trapframe;
   np->trapframe->a0 = 0;   // fork returns 0 in the child
@@ -270,7 +273,6 @@ fork(void)
   np->cwd = idup(p->cwd);
   safestrcpy(np->name, p->name, sizeof(p->name));
   int pid = np->pid;
-  release(&np->lock);
 
   acquire(&wait_lock);
   np->parent = p;
@@ -334,6 +336,10 @@ wait(uint64 addr)
 {
   struct proc *p = myproc();
 
+  // The status is copied out while holding spin locks, where a page fault
+  // (an mmap page) can't be served: make the page present first.
+  if (addr != 0 && fault_in_user(addr, sizeof(int), 1) < 0)
+    return -EFAULT;
   acquire(&wait_lock);
   for (;;) {
     int havekids = 0;
@@ -344,7 +350,8 @@ wait(uint64 addr)
       havekids = 1;
       if (pp->state == ZOMBIE) {
         int pid = pp->pid;
-        if (addr != 0 && copyout(p->pagetable, addr, &pp->xstate, sizeof(pp->xstate)) < 0) {
+        if (addr != 0 &&
+            copyout_nofault(p->pagetable, addr, &pp->xstate, sizeof(pp->xstate)) < 0) {
           release(&pp->lock);
           release(&wait_lock);
           return -EFAULT;

@@ -73,6 +73,7 @@ struct dinode {
 // prime 16777619) over, in order: the little-endian bytes of n, of seq, of
 // block[0..n-1], then the BSIZE bytes of each logged block 0..n-1.
 #define LOG_MAGIC   0x474f4c51  // "QLOG"
+#define LOGMIN      41          // the smallest nlog the kernel will mount
 #define LOGMAX      ((BSIZE - 16) / sizeof(uint32_t))
 struct logheader {
   uint32_t magic;               // LOG_MAGIC
