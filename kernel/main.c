@@ -14,6 +14,7 @@
 #include "mm/pagemap.h"
 #include "mm/reclaim.h"
 #include "mm/mmap.h"
+#include "mm/writeback.h"
 #include "mm/trace.h"
 #include "fs/buf.h"
 #include "fs/fs.h"
@@ -56,6 +57,7 @@ kmain(void)
     pagecache_init(); // xarray nodes
     reclaim_init();   // the LRU list
     mmap_init();      // mmap regions
+    wbtest_init();    // wbctl(2)
     trace_init();     // the writeback trace ring
     binit();          // buffer cache
     iinit();          // inode table

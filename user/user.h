@@ -16,6 +16,7 @@
 #include "kernel/uapi/fs.h"
 #include "kernel/uapi/wbstat.h"
 #include "kernel/uapi/wbtrace.h"
+#include "kernel/uapi/wbctl.h"
 
 // xv6's short type names.
 typedef unsigned int   uint;
@@ -80,6 +81,7 @@ int wbstat(int fd, struct wbstat *st);  // page-cache counters (uapi/wbstat.h)
 int sysctl(int name, int64_t newval, int64_t *oldval);  // writeback tunables
 int wbtrace(struct wbtrace_event *buf, int n, uint64 since);  // trace events after since
 int rawdisk(int op, uint64 blockno, void *buf, int nblocks);  // bench only
+int wbctl(int fd, struct wbctl *c);  // run one writeback (uapi/wbctl.h)
 
 // ---- ulib: strings and memory
 int stat(const char *path, struct stat *st);

@@ -34,10 +34,11 @@ trace_init(void)
 void
 trace_event(int type, uint32 ino, uint64 index, int64 aux, int mode)
 {
-  struct proc *p = myproc();
   uint64 now = uptime_us();
 
   acquire(&ring.lock);
+  // Events from a device interrupt belong to no process.
+  struct proc *p = mycpu()->in_intr ? 0 : mycpu()->proc;
   struct wbtrace_event *e = &ring.ev[ring.seq % NTRACE];
   e->seq = ++ring.seq;
   e->time_us = now;

@@ -71,4 +71,7 @@ void __folio_start_writeback(struct folio *folio, bool keep_write);
 void folio_end_writeback(struct folio *folio);
 int do_writepages(struct address_space *mapping, struct writeback_control *wbc);
 
+// wbtest.c: wbctl(2).
+void wbtest_init(void);
+
 #endif

@@ -24,6 +24,7 @@ struct cpu {
   // and counts its traps from user mode; each trap flushes its TLB.
   int in_user;
   uint64 user_traps;
+  int in_intr;             // handling a device interrupt (trace pid 0)
 };
 
 extern struct cpu cpus[NCPU];

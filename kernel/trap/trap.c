@@ -77,6 +77,7 @@ devintr(void)
   uint64 scause = csr_read(scause);
 
   if (scause == SCAUSE_S_EXTERNAL) {
+    mycpu()->in_intr++;
     int irq = plic_claim();
     if (irq == UART0_IRQ)
       uart_intr();
@@ -86,6 +87,7 @@ devintr(void)
       printf("devintr: unexpected irq %d\n", irq);
     if (irq)
       plic_complete(irq);
+    mycpu()->in_intr--;
     return 1;
   }
   if (scause == SCAUSE_S_TIMER) {

@@ -48,7 +48,8 @@
 #define SYS_sysctl          40
 #define SYS_wbtrace         41
 #define SYS_rawdisk         42
+#define SYS_wbctl           43
 
-#define NSYSCALL            43   // one more than the largest number
+#define NSYSCALL            44   // one more than the largest number
 
 #endif
