@@ -6,12 +6,15 @@
 #   make test       every test: host tests and tests that boot Quire in QEMU
 #   make grade      the graded tests, one line each with points, then the score
 #   make bench      benchmarks, printed as a table of figures
+#   make starter LAB=writeback DEST=dir   the student tree of a lab
 #   make deps       install the Debian/Ubuntu packages the build needs
 #   make clean
 #
 # The tools are checked before they are used: when one is missing, `make qemu`
 # and `make test` install it through `make deps` (on Debian and Ubuntu) or
 # print the exact command to run.
+
+.DEFAULT_GOAL := all
 
 K := kernel
 U := user
@@ -56,7 +59,7 @@ COMMON_CFLAGS = -Wall -Werror -O2 -fno-omit-frame-pointer -ggdb -gdwarf-4 \
   -ffreestanding -fno-common -nostdlib -fno-builtin -fno-stack-protector \
   -fno-pie -no-pie -MD
 
-CFLAGS = $(COMMON_CFLAGS) -I$(K) -I.
+CFLAGS = $(COMMON_CFLAGS) -I$(K) -I. $(if $(STARTER),-DLAB_STARTER)
 LDFLAGS = -z max-page-size=4096 --no-warn-rwx-segments
 
 # ---------------------------------------------------------------- kernel

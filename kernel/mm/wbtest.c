@@ -35,8 +35,10 @@ struct test_ctx {
   struct folio *activated;    // the folio left locked by ACTIVATE
 };
 
-// Clean folio index as another writeback would, but leave its TOWRITE
-// mark: "someone else wrote it" between the iterator's lookup and lock.
+// Clean folio index as another writeback would, just after it cleared the
+// folio's dirty flag and before it started the write (Linux leaves the
+// marks in place until then): "someone else wrote it" between the
+// iterator's lookup and its lock.  The marks are tidied up after the run.
 static void
 clean_behind_the_back(struct address_space *mapping, pgoff_t index)
 {
@@ -45,16 +47,32 @@ clean_behind_the_back(struct address_space *mapping, pgoff_t index)
   if (folio == 0)
     return;
   if (folio_trylock(folio)) {
-    if (folio->mapping == mapping && folio_test_dirty(folio) && !folio_test_writeback(folio)) {
-      folio_clear_flag(folio, PG_dirty);
-      acquire(&mapping->i_pages_lock);
-      xa_clear_mark(&mapping->i_pages, index, PAGECACHE_TAG_DIRTY);
-      release(&mapping->i_pages_lock);
+    if (folio->mapping == mapping && !folio_test_writeback(folio) &&
+        folio_test_clear_flag(folio, PG_dirty))
       pcstat_add(nr_dirty, -1);
-    }
     folio_unlock(folio);
   }
   folio_put(folio);
+}
+
+// After a run with clean_ahead: clear the DIRTY and TOWRITE marks that
+// clean_behind_the_back left on clean folios.
+static void
+tidy_marks(struct address_space *mapping)
+{
+  for (xa_mark_t tag = PAGECACHE_TAG_DIRTY; tag <= PAGECACHE_TAG_TOWRITE; tag++) {
+    if (tag == PAGECACHE_TAG_WRITEBACK)
+      continue;
+    unsigned long index = 0;
+    struct folio *folio;
+    acquire(&mapping->i_pages_lock);
+    while ((folio = xa_find(&mapping->i_pages, &index, ~0UL, tag)) != 0) {
+      if (!folio_test_dirty(folio))
+        xa_clear_mark(&mapping->i_pages, index, tag);
+      index++;
+    }
+    release(&mapping->i_pages_lock);
+  }
 }
 
 // Dirty folio index, as a process writing the file at the same time would.
@@ -147,6 +165,8 @@ sys_wbctl(void)
         c.left_locked++;
         folio_unlock(t.activated);   // so the test can go on
       }
+      if (c.clean_ahead > 0)
+        tidy_marks(mapping);
     } else {
       c.ret = do_writepages(mapping, &wbc);
     }
