@@ -247,8 +247,11 @@ sync_inodes(int wait)
     release(&wb.list_lock);
     if (ip == 0)
       break;
+    // The first, non-waiting pass tags too: it must not chase a writer
+    // that keeps dirtying the file either.
     struct writeback_control wbc = {
       .sync_mode = wait ? WB_SYNC_ALL : WB_SYNC_NONE,
+      .tagged_writepages = !wait,
       .nr_to_write = LLONG_MAX,
       .range_start = 0,
       .range_end = LLONG_MAX,

@@ -21,6 +21,7 @@
 #include "mm/rmap.h"
 #include "mm/trace.h"
 #include "fs/fs.h"
+#include "proc/proc.h"
 
 /**
  * filemap_dirty_folio - mark a page-cache folio dirty (->dirty_folio)
@@ -135,6 +136,9 @@ __folio_start_writeback(struct folio *folio, bool keep_write)
   }
   pcstat_add(nr_writeback, 1);
   pcstat_add(pages_written, 1);
+  struct proc *p = myproc();
+  if (p)
+    p->wb_written++;
   trace_folio(TR_WB_START, folio);
 }
 

@@ -33,7 +33,6 @@
 #include "mm/pagemap.h"
 #include "mm/writeback.h"
 #include "mm/trace.h"
-#include "fs/fs.h"
 
 /**
  * tag_pages_for_writeback - tag the dirty folios of a range TOWRITE
@@ -75,7 +74,7 @@ tag_pages_for_writeback(struct address_space *mapping, pgoff_t start, pgoff_t en
   // [start, end] that has the DIRTY mark.
 #endif
 // LAB(writeback) END
-  trace_event(TR_TOWRITE, mapping->host ? mapping->host->inum : 0, start, end, 0);
+  account_tagged(mapping, start, end);
 }
 
 // LAB(writeback) BEGIN helpers

@@ -59,6 +59,31 @@ trace_folio(int type, struct folio *folio)
   trace_event(type, mapping && mapping->host ? mapping->host->inum : 0, folio->index, 0, 0);
 }
 
+// After tag_pages_for_writeback(): count the folios of [start, end] that
+// are now tagged TOWRITE and dirty, for the trace and for the tagging
+// process's counter (wbstat's self_tagged), which the livelock tests
+// compare with the folios the same call writes.
+void
+account_tagged(struct address_space *mapping, pgoff_t start, pgoff_t end)
+{
+  unsigned long index = start;
+  uint64 n = 0;
+  struct folio *folio;
+
+  acquire(&mapping->i_pages_lock);
+  while (index <= end && (folio = xa_find(&mapping->i_pages, &index, end, PAGECACHE_TAG_TOWRITE))) {
+    if (folio_test_dirty(folio))
+      n++;
+    if (index++ == end)
+      break;
+  }
+  release(&mapping->i_pages_lock);
+  struct proc *p = myproc();
+  if (p)
+    p->wb_tagged += n;
+  trace_event(TR_TOWRITE, mapping->host ? mapping->host->inum : 0, start, n, 0);
+}
+
 int
 wbc_trace_mode(struct writeback_control *wbc)
 {

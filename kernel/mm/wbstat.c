@@ -102,6 +102,8 @@ sys_wbstat(void)
   st.pages_written = pcstat.pages_written;
   st.pages_reclaimed = pcstat.pages_reclaimed;
   st.throttled = nr_throttled;
+  st.self_tagged = myproc()->wb_tagged;
+  st.self_written = myproc()->wb_written;
   st.dirty_thresh = dirty_thresh();
   st.background_thresh = dirty_background_thresh();
   wb_list_stats(&st.nr_b_dirty, &st.nr_b_io, &st.nr_b_more_io, &st.oldest_dirty_ms);

@@ -122,6 +122,7 @@ found:
   p->xstate = 0;
   p->kthread = 0;
   p->vmas = 0;
+  p->wb_tagged = p->wb_written = 0;
   memset(&p->context, 0, sizeof(p->context));
   p->context.ra = (uint64)forkret;
   p->context.sp = p->kstack + KSTACK_PAGES * PGSIZE;

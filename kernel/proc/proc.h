@@ -102,6 +102,8 @@ struct proc {
   struct file *ofile[NOFILE];
   struct inode *cwd;
   struct vma *vmas;        // mmap regions (mm/mmap.c)
+  uint64 wb_tagged;        // folios this process tagged TOWRITE, ever
+  uint64 wb_written;       // folios whose writeback this process started
   int op_reserved;         // log blocks this process's operation reserved
   int op_added;            // ... and has added so far (fs/log.c)
   int kthread;

@@ -35,6 +35,9 @@ struct wbstat {
   uint64_t nr_b_io;          // ... on b_io
   uint64_t nr_b_more_io;     // ... on b_more_io
   uint64_t oldest_dirty_ms;  // how long the oldest dirty inode has been dirty
+  // The calling process, since it started:
+  uint64_t self_tagged;      // folios it tagged TOWRITE (fsync, sync, ...)
+  uint64_t self_written;     // folios whose writeback it started
   // Per file (only when a file descriptor was given).
   uint64_t f_ino;            // inode number
   uint64_t f_size;           // i_size in bytes
