@@ -1,0 +1,103 @@
+"""The writeback lab, under load: no dirtier livelock, and the flusher's
+writeback in slices.
+
+Livelock: `livelock MODE CALL` (user/livelock.c) runs fsync or sync while a
+dirtier keeps appending, overwriting or storing through mmap; the call must
+return (the test's deadline) having written no more folios than it tagged
+TOWRITE, i.e. than were dirty when it began.
+
+Background writeback: with only periodic (kupdate) writeback on, a large
+dirty file is written by the flusher; the trace (user/wbtrace.c, read with
+grade/timeline.py) must show slices of at most MAX_WRITEBACK_PAGES folios
+per ->writepages call, indices ascending within each call, each cyclic call
+resuming where the last one stopped, and writeback_index back at 0 at the
+end of the file.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import pytest
+
+import fsop
+from qemu import Machine
+from timeline import parse_dump
+
+Boot = Callable[..., Machine]
+
+pytestmark = pytest.mark.lab("writeback")
+
+MAX_WRITEBACK_PAGES = 256   # kernel/fs/fs-writeback.c
+
+
+@pytest.mark.points(2)
+@pytest.mark.parametrize("mode", ["append", "overwrite", "mmap"])
+@pytest.mark.parametrize("call", ["fsync", "sync"])
+def test_no_livelock(machine: Boot, mode: str, call: str) -> None:
+    m = machine(cpus=3)
+    out = m.run(f"livelock {mode} {call}", timeout=120)
+    assert f"livelock {mode} {call}: PASS" in out, out
+
+
+def flusher_calls(dump: str, ino: int) -> list[tuple[int, int, list[int]]]:
+    """The kupdate ->writepages calls of inode ino, in order: the
+    writeback_index each started from and ended with, and the folio
+    indices whose writeback each started."""
+    trace = parse_dump(dump)
+    calls: list[tuple[int, int, list[int]]] = []
+    current = None
+    for e in trace.events:
+        if e.ino != ino:
+            continue
+        if e.type == "WRITEPAGES" and "kupdate" in fsop_mode(e.mode):
+            current = (e.index, e.pid, [])
+        elif e.type == "WB_START" and current is not None and e.pid == current[1]:
+            current[2].append(e.index)
+        elif e.type == "WRITEPAGES_END" and current is not None and e.pid == current[1]:
+            calls.append((current[0], e.index, current[2]))
+            current = None
+    return calls
+
+
+def fsop_mode(mode: int) -> str:
+    from timeline import mode_text
+    return mode_text(mode)
+
+
+@pytest.mark.points(4)
+def test_background_writeback_slices(machine: Boot) -> None:
+    npages = 1100   # four slices and a bit
+    m = machine(cpus=1)
+    results, counters, _ = fsop.run(
+        m, "sysctl writeback 0", "sysctl bgratio 100", "sysctl ratio 100",
+        "open a big rwc", f"write a 0 {npages * 4096} 3", "wbstat a")
+    fsop.expect(results, f"write a 0 {npages * 4096} 3", npages * 4096)
+    ino = counters["f_ino"]
+    out = m.run("wbtrace", timeout=60)
+    since = int(out.strip().splitlines()[-1].split()[-1]) if "last seq" in out else 0
+    # Now let the flusher write it, in its periodic passes.
+    results, counters, _ = fsop.run(m, "sysctl expire 0", "sysctl writeback 5", "sleep 300",
+                                    "sysctl writeback 0", "open a big r", "wbstat a")
+    assert counters["f_dirty"] == 0, f"the flusher left {counters['f_dirty']} folios dirty"
+    dump = m.run(f"wbtrace {since}", timeout=60)
+    calls = flusher_calls(dump, ino)
+    assert calls, f"no kupdate writeback of inode {ino} in the trace:\n{dump[-2000:]}"
+    written: list[int] = []
+    expect_start = 0
+    for start, end, pages in calls:
+        assert len(pages) <= MAX_WRITEBACK_PAGES, \
+            f"one call wrote {len(pages)} folios; nr_to_write was {MAX_WRITEBACK_PAGES}"
+        assert pages == sorted(pages) and len(set(pages)) == len(pages), \
+            f"indices not ascending within one call: {pages[:20]}..."
+        if pages:
+            assert start == expect_start, \
+                f"a cyclic call started at writeback_index {start}, want {expect_start} " \
+                "(where the last one stopped)"
+            assert pages[0] >= start, f"a call started at {start} but wrote {pages[0]}"
+            expect_start = end
+        written += pages
+    assert sorted(written) == list(range(npages)), \
+        f"the flusher wrote {len(written)} folios, not each of the {npages} once"
+    assert calls[-1][1] == 0, \
+        f"writeback_index is {calls[-1][1]} after the last pass, want 0 (the end was reached)"
