@@ -8,7 +8,8 @@
 //   fsyncint CASE verify    check what survived; prints "fsyncint CASE: PASS"
 //                           or "fsyncint CASE: FAIL <why>"
 //
-// Cases: basic partial manyfiles large fdatasync sfr msync redirty truncrace.
+// Cases: basic partial manyfiles large fdatasync sfr msync redirty truncrace
+// mmapredirty mmapprivate.
 // The data follows the pattern of grade/fsop.py (each 8-byte word at offset
 // o holds (o ^ seed) * 0x9E3779B97F4A7C15), a seed per write.
 #include "user/user.h"
@@ -321,6 +322,67 @@ redirty(int verify)
   check(fd, 2 * PG, 2 * PG, 1, "fi.redirty");
 }
 
+// A store through a shared mapping after writeback of the folio started:
+// writeback made the mapping read-only first, so the store faults, dirties
+// the folio again, and msync(MS_SYNC) writes it.
+static void
+mmapredirty(int verify)
+{
+  if (!verify) {
+    int fd = openf("fi.mmapre", O_CREAT | O_TRUNC | O_RDWR);
+    put(fd, 0, 4 * PG, 1);
+    sync_fd(fd);
+    char *p = mmap(0, 4 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED)
+      die("mmap");
+    fill(p + PG, PG, PG, 2);
+    if (msync(p, 4 * PG, MS_ASYNC) < 0)
+      die("msync");
+    struct wbstat st;
+    if (wbstat(fd, &st) < 0)
+      die("wbstat");
+    if (st.f_writeback == 0) {
+      fail("setup: the write finished at once; the disk must be slow for this case");
+      exit(1);
+    }
+    fill(p + PG, PG, PG, 3);   // while the folio is under writeback
+    if (wbstat(fd, &st) < 0)
+      die("wbstat");
+    if (st.f_dirty != 1)
+      fail("a store during writeback did not dirty the folio again (%lu dirty)", st.f_dirty);
+    if (msync(p, 4 * PG, MS_SYNC) < 0)
+      die("msync");
+    return;
+  }
+  int fd = openf("fi.mmapre", O_RDONLY);
+  check(fd, 0, PG, 1, "fi.mmapre");
+  check(fd, PG, PG, 3, "fi.mmapre (the store made during writeback)");
+  check(fd, 2 * PG, 2 * PG, 1, "fi.mmapre");
+}
+
+// Stores to a MAP_PRIVATE mapping never reach the file, not even after
+// msync and fsync.
+static void
+mmapprivate(int verify)
+{
+  if (!verify) {
+    int fd = openf("fi.mmappriv", O_CREAT | O_TRUNC | O_RDWR);
+    put(fd, 0, 3 * PG, 1);
+    sync_fd(fd);
+    char *p = mmap(0, 3 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+    if (p == MAP_FAILED)
+      die("mmap");
+    fill(p, 0, 3 * PG, 2);
+    if (msync(p, 3 * PG, MS_SYNC) < 0)
+      die("msync");
+    sync_fd(fd);
+    sync();
+    return;
+  }
+  int fd = openf("fi.mmappriv", O_RDONLY);
+  check(fd, 0, 3 * PG, 1, "fi.mmappriv (private stores reached the file)");
+}
+
 // ftruncate racing fsync: no deadlock, no damage, and the final state is
 // durable after a last fsync.
 static void
@@ -382,6 +444,7 @@ static struct {
   { "basic", basic }, { "partial", partial }, { "manyfiles", manyfiles },
   { "large", large }, { "fdatasync", fdatasync_case }, { "sfr", sfr },
   { "msync", msync_case }, { "redirty", redirty }, { "truncrace", truncrace },
+  { "mmapredirty", mmapredirty }, { "mmapprivate", mmapprivate },
 };
 
 int
