@@ -621,7 +621,7 @@ class Machine:
         """The QEMU command line this machine runs."""
         if self._fake_command is not None:
             return list(self._fake_command)
-        cmd = [qemu_binary(), "-machine", "virt", "-bios", "none",
+        cmd = [qemu_binary(), "-machine", "virt,aclint=on", "-bios", "none",
                "-kernel", str(self.kernel), "-m", self.mem,
                "-smp", str(self.cpus), "-nographic", "-monitor", "none",
                "-serial", "stdio", "-no-reboot",

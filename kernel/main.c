@@ -8,6 +8,7 @@
 #include "mm/mm.h"
 #include "proc/proc.h"
 #include "trap/trap.h"
+#include "trap/ipi.h"
 #include "dev/console.h"
 #include "dev/blk.h"
 #include "mm/folio.h"
@@ -24,6 +25,7 @@ static volatile int started = 0;
 
 extern uint64 boot_fdt;        // boot/start.c
 uint64 fdt_ram_end(uint64 fdt);
+uint64 fdt_sswi(uint64 fdt);
 uint64 phystop;
 
 // How much RAM there is: QEMU's -m, from the device tree; at most MAXRAM.
@@ -35,6 +37,7 @@ find_ram(void)
   if (ram_end <= KERNBASE)
     ram_end = KERNBASE + 128L * 1024 * 1024;   // no device tree: assume 128 MiB
   phystop = MIN(ram_end, KERNBASE + MAXRAM);
+  sswi_base = fdt_sswi(boot_fdt);
 }
 
 void

@@ -36,10 +36,11 @@ align4(uint64 x)
   return (x + 3) & ~3UL;
 }
 
-// The end of RAM (base + size) from the /memory node, or 0 if the tree
-// can't be read.
-uint64
-fdt_ram_end(uint64 fdt)
+// The address in the "reg" property of the first node whose name starts
+// with prefix ("memory", "sswi@", ...), and its size in *size if size is
+// not 0; 0 if there is no such node.
+static uint64
+fdt_find_reg(uint64 fdt, const char *prefix, uint64 *size)
 {
   const uchar *h = (const uchar *)fdt;
 
@@ -48,24 +49,25 @@ fdt_ram_end(uint64 fdt)
   const uchar *p = h + be32(h + 8);          // off_dt_struct
   const char *strings = (const char *)h + be32(h + 12);
   const uchar *limit = p + be32(h + 36);     // size_dt_struct
-  int depth = 0, in_memory = 0;
+  int in_node = 0;
 
   while (p < limit) {
     uint32 token = be32(p);
     p += 4;
     if (token == FDT_BEGIN_NODE) {
       const char *name = (const char *)p;
-      depth++;
-      in_memory = depth == 2 && strncmp(name, "memory", 6) == 0;
+      in_node = strncmp(name, prefix, strlen(prefix)) == 0;
       p += align4(strlen(name) + 1);
     } else if (token == FDT_END_NODE) {
-      depth--;
-      in_memory = 0;
+      in_node = 0;
     } else if (token == FDT_PROP) {
       uint32 len = be32(p), nameoff = be32(p + 4);
       const uchar *value = p + 8;
-      if (in_memory && len >= 16 && strncmp(strings + nameoff, "reg", 4) == 0)
-        return be64(value) + be64(value + 8);
+      if (in_node && len >= 16 && strncmp(strings + nameoff, "reg", 4) == 0) {
+        if (size)
+          *size = be64(value + 8);
+        return be64(value);
+      }
       p += 8 + align4(len);
     } else if (token == FDT_END) {
       break;
@@ -74,4 +76,24 @@ fdt_ram_end(uint64 fdt)
     }
   }
   return 0;
+}
+
+// The end of RAM (base + size) from the /memory node, or 0 if the tree
+// can't be read.
+uint64
+fdt_ram_end(uint64 fdt)
+{
+  uint64 size = 0;
+  uint64 base = fdt_find_reg(fdt, "memory", &size);
+
+  return base ? base + size : 0;
+}
+
+// The ACLINT's supervisor software-interrupt device (QEMU's -machine
+// virt,aclint=on), through which one hart can interrupt another; 0 if
+// there is none.  It sits under /soc, a level deeper than /memory.
+uint64
+fdt_sswi(uint64 fdt)
+{
+  return fdt_find_reg(fdt, "sswi@", 0);
 }

@@ -8,11 +8,12 @@
 //
 // Changing a page-table entry is not enough while another hart runs the
 // process: its TLB may still hold the old, writable translation.  Linux
-// sends that hart an interrupt to flush it (a TLB shootdown).  Quire waits
-// instead: every trap from user mode switches to the kernel's page table,
-// which flushes the TLB, and the timer interrupts each hart at least every
-// tick, so waiting until each hart that was running the process in user
-// mode has trapped once is enough.
+// sends that hart an interrupt that makes it flush (a TLB shootdown).
+// Quire does nearly that: every trap from user mode switches to the
+// kernel's page table, which flushes the TLB, so it interrupts each hart
+// running the process in user mode (ipi.c) and waits until that hart has
+// trapped once.  Without the interrupt device the hart's next timer tick
+// does the same, at most a tick later.
 #include "types.h"
 #include "param.h"
 #include "riscv.h"
@@ -25,6 +26,7 @@
 #include "mm/rmap.h"
 #include "proc/proc.h"
 #include "trap/trap.h"
+#include "trap/ipi.h"
 
 // Wait until no hart can still use a TLB entry of p's made before now.
 static void
@@ -38,6 +40,7 @@ flush_tlb_of(struct proc *p)
         !__atomic_load_n(&c->in_user, __ATOMIC_SEQ_CST))
       continue;
     uint64 seen = __atomic_load_n(&c->user_traps, __ATOMIC_SEQ_CST);
+    ipi_send(h);   // trap now, if there is a device to ask with
     while (__atomic_load_n(&c->user_traps, __ATOMIC_SEQ_CST) == seen &&
            __atomic_load_n(&c->proc, __ATOMIC_SEQ_CST) == p &&
            __atomic_load_n(&c->in_user, __ATOMIC_SEQ_CST)) {

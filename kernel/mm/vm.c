@@ -6,6 +6,7 @@
 #include "lib/lib.h"
 #include "mm/mm.h"
 #include "proc/proc.h"
+#include "trap/ipi.h"
 #include "mm/reclaim.h"
 
 pagetable_t kernel_pagetable;
@@ -25,6 +26,8 @@ kvmmake(void)
   kvmmap(kpgtbl, VIRTIO_MMIO_BASE, VIRTIO_MMIO_BASE,
          VIRTIO_MMIO_SLOTS * VIRTIO_MMIO_SIZE, PTE_R | PTE_W);
   kvmmap(kpgtbl, PLIC, PLIC, 0x4000000, PTE_R | PTE_W);
+  if (sswi_base)
+    kvmmap(kpgtbl, sswi_base, sswi_base, 0x4000, PTE_R | PTE_W);
   kvmmap(kpgtbl, KERNBASE, KERNBASE, (uint64)etext - KERNBASE, PTE_R | PTE_X);
   kvmmap(kpgtbl, (uint64)etext, (uint64)etext, PHYSTOP - (uint64)etext, PTE_R | PTE_W);
   kvmmap(kpgtbl, TRAMPOLINE, (uint64)_trampoline, PGSIZE, PTE_R | PTE_X);

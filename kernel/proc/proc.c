@@ -10,6 +10,7 @@
 #include "mm/mmap.h"
 #include "proc/proc.h"
 #include "trap/trap.h"
+#include "trap/ipi.h"
 #include "fs/fs.h"
 #include "fs/file.h"
 #include "fs/log.h"
@@ -390,10 +391,14 @@ scheduler(void)
     // choosing, so that no interrupt finds a half-switched hart.
     intr_on();
     intr_off();
+    // Idle from before the scan: a wakeup that comes after the scan saw
+    // nothing will see the flag and interrupt this hart out of wfi.
+    __atomic_store_n(&c->idle, 1, __ATOMIC_SEQ_CST);
     int ran = 0;
     for (struct proc *p = proc; p < &proc[NPROC]; p++) {
       acquire(&p->lock);
       if (p->state == RUNNABLE) {
+        c->idle = 0;
         p->state = RUNNING;
         c->proc = p;
         swtch(&c->context, &p->context);
@@ -404,6 +409,7 @@ scheduler(void)
     }
     if (!ran)
       asm volatile("wfi");
+    c->idle = 0;
   }
 }
 
@@ -508,9 +514,12 @@ wakeup(void *chan)
         __atomic_load_n(&p->state, __ATOMIC_ACQUIRE) != SLEEPING)
       continue;
     acquire(&p->lock);
-    if (p->state == SLEEPING && p->chan == chan)
+    int woke = p->state == SLEEPING && p->chan == chan;
+    if (woke)
       p->state = RUNNABLE;
     release(&p->lock);
+    if (woke)
+      ipi_wake_idle();
   }
 }
 

@@ -25,6 +25,7 @@ struct cpu {
   int in_user;
   uint64 user_traps;
   int in_intr;             // handling a device interrupt (trace pid 0)
+  int idle;                // looking for work, or waiting in wfi (ipi.c)
 };
 
 extern struct cpu cpus[NCPU];

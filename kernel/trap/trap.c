@@ -94,6 +94,11 @@ devintr(void)
     clockintr();
     return 2;
   }
+  if (scause == SCAUSE_S_SOFTWARE) {
+    // Another hart woke this one (ipi.c): the wakeup itself is all.
+    csr_clear(sip, SIE_SSIE);
+    return 3;
+  }
   return 0;
 }
 
