@@ -259,14 +259,17 @@ qfs_writepages(struct address_space *mapping, struct writeback_control *wbc)
               wbc->nr_to_write, ctx.trace_mode);
   for (int pass = 0; pass < 2; pass++) {
     struct folio *folio = 0;
+    int err = 0;
     ctx.reserved_ok = pass == 0;
     ctx.need_commit = 0;
     begin_op_n(WB_LOG_RESERVE);
-    while ((folio = writeback_iter(mapping, wbc, folio, &error)))
-      error = qfs_write_folio(&ctx, wbc, folio);
+    while ((folio = writeback_iter(mapping, wbc, folio, &err)))
+      err = qfs_write_folio(&ctx, wbc, folio);
     update_inode(&ctx);
     submit_pending(&ctx);
     end_op();
+    if (err && !error)
+      error = err;
     if (!ctx.need_commit)
       break;
     // Some folios found only blocks freed by an uncommitted transaction:
