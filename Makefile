@@ -6,7 +6,10 @@
 #   make test       every test: host tests and tests that boot Quire in QEMU
 #   make grade      the graded tests, one line each with points, then the score
 #   make bench      benchmarks, printed as a table of figures
-#   make starter LAB=writeback DEST=dir   the student tree of a lab
+#   make handin     the lab's committed hand-in files as handin-LAB.tar.gz
+#                   (LAB=writeback by default), for upload to Gradescope
+#   make starter LAB=writeback DEST=dir   the student tree of a lab (staff)
+#   make gradescope LAB=writeback   the Gradescope autograder zip (staff)
 #   make deps       install the Debian/Ubuntu packages the build needs
 #   make clean
 #
@@ -168,6 +171,26 @@ bench:
 	@$(MAKE) --no-print-directory all
 	$(PYTHON) grade/bench.py
 
+# ---------------------------------------------------------------- labs
+
+# labs/README.md: the student tree of a lab, a student's hand-in, and the
+# Gradescope autograder.  starter and gradescope need the solution tree,
+# which a student's tree is not: it has no labs/mkstarter.py.
+LABPYTHON = $(or $(PYTHON),python3)
+STAFFONLY = echo "make $@ works only in the course staff's solution tree;" \
+  "this is a student's tree (it has no labs/mkstarter.py)."; exit 1
+
+starter:
+	@test -f labs/mkstarter.py || { $(STAFFONLY); }
+	@$(LABPYTHON) labs/mkstarter.py --lab "$(LAB)" "$(DEST)"
+
+handin:
+	@$(LABPYTHON) labs/handin.py --lab "$(or $(LAB),writeback)"
+
+gradescope:
+	@test -f labs/mkgradescope.py || { $(STAFFONLY); }
+	@$(LABPYTHON) labs/mkgradescope.py --lab "$(LAB)" $(if $(OUT),-o "$(OUT)")
+
 # ---------------------------------------------------------------- tool checks
 
 # check-tools makes sure the tools named in NEED exist: what is missing is
@@ -221,4 +244,5 @@ clean:
 
 -include $(KOBJS:.o=.d) $(ULIBOBJS:.o=.d) $(UPROGS:$(U)/_%=$(U)/%.d)
 
-.PHONY: all qemu qemu-gdb test run-tests grade bench toolchain check-tools deps clean
+.PHONY: all qemu qemu-gdb test run-tests grade bench toolchain check-tools deps clean \
+        starter handin gradescope
