@@ -10,7 +10,8 @@
 // The flusher is a kernel thread.  It wakes every dirty_writeback_interval
 // and writes the inodes dirty for longer than dirty_expire_interval
 // (kupdate), and it writes in the background whenever the dirty pages pass
-// the background threshold.  Each inode gets at most MAX_WRITEBACK_PAGES
+// the background threshold.  (The metadata that writeback produces is
+// committed by the log's own thread, every commit interval: fs/log.c.)  Each inode gets at most MAX_WRITEBACK_PAGES
 // per turn, cyclically from its writeback_index, so that one huge file
 // cannot starve the others: an inode with more to write goes to b_more_io
 // and waits until the others have had a turn.
@@ -45,12 +46,12 @@ static struct {
   int work;                   // WB_REASON_* bits: wake up and do this
   uint64 dirty_seq;           // inodes that became dirty, ever
   uint64 last_old_flush;      // ticks of the last kupdate pass
-  uint64 last_commit;         // ticks of the last periodic log commit
 } wb;
 
 static struct sleeplock sync_lock;   // one sync_inodes() at a time
 
 static void flusher(void *arg);
+static int periodic_due(uint64 now);
 
 void
 fs_writeback_init(void)
@@ -66,7 +67,7 @@ fs_writeback_init(void)
 void
 flusher_start(void)
 {
-  wb.last_old_flush = wb.last_commit = ticks;
+  wb.last_old_flush = ticks;
   kthread_create("flush-virtio0", flusher, 0);
 }
 
@@ -364,6 +365,12 @@ wb_writeback(struct wb_work *work)
       break;
     if (work->for_background && !over_bground_thresh())
       break;
+    // A long background run gives way to the periodic work when it is
+    // due, so that old data (and the metadata commit) is not held up by
+    // a writer that keeps the dirty count high.  The flusher's loop
+    // comes back to the background work afterwards.
+    if (work->for_background && periodic_due(ticks))
+      break;
     acquire(&wb.list_lock);
     if (list_empty(&wb.b_io))
       queue_io(work->older_than);
@@ -383,6 +390,15 @@ wb_writeback(struct wb_work *work)
   }
 }
 
+// Is the periodic writeback (kupdate) due?
+static int
+periodic_due(uint64 now)
+{
+  uint64 interval = vm_tunables.dirty_writeback_centisecs * TICK_HZ / 100;
+
+  return interval && now - wb.last_old_flush >= interval;
+}
+
 // The flusher's main loop.
 static void
 flusher(void *arg)
@@ -390,10 +406,7 @@ flusher(void *arg)
   for (;;) {
     acquire(&tickslock);
     for (;;) {
-      uint64 interval = vm_tunables.dirty_writeback_centisecs * TICK_HZ / 100;
-      if (wb.work || over_bground_thresh() ||
-          (interval && ticks - wb.last_old_flush >= interval) ||
-          ticks - wb.last_commit >= (uint64)vm_tunables.commit_centisecs * TICK_HZ / 100)
+      if (wb.work || over_bground_thresh() || periodic_due(ticks))
         break;
       sleep(&ticks, &tickslock);
     }
@@ -413,23 +426,20 @@ flusher(void *arg)
       struct wb_work w = { .nr_pages = 1024, .for_reclaim = 1, .older_than = now };
       wb_writeback(&w);
     }
+    now = ticks;   // the work above may have taken a while
     uint64 interval = vm_tunables.dirty_writeback_centisecs * TICK_HZ / 100;
     if (interval && now - wb.last_old_flush >= interval) {
       // kupdate: everything dirty for longer than the expire interval.
       uint64 expire = vm_tunables.dirty_expire_centisecs * TICK_HZ / 100;
       wb.last_old_flush = now;
+      // As much as was dirty when the pass began: a writer that keeps a
+      // big file dirty must not keep the flusher in this pass for ever.
       struct wb_work w = {
-        .nr_pages = LLONG_MAX,
+        .nr_pages = pcstat.nr_dirty,
         .for_kupdate = 1,
         .older_than = now > expire ? now - expire : 0,
       };
       wb_writeback(&w);
-    }
-    if (now - wb.last_commit >= (uint64)vm_tunables.commit_centisecs * TICK_HZ / 100) {
-      // The metadata of what was written (and of everything else) reaches
-      // the disk within the commit interval too.
-      wb.last_commit = now;
-      log_force();
     }
   }
 }

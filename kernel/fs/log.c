@@ -34,6 +34,8 @@
 #include "fs/buf.h"
 #include "fs/log.h"
 #include "fs/fs.h"
+#include "mm/sysctl.h"
+#include "trap/trap.h"
 
 static struct {
   struct spinlock lock;
@@ -345,6 +347,31 @@ uint
 log_op_max(void)
 {
   return log.size / 2;
+}
+
+// The log's thread: commits the running transaction every commit interval
+// (sysctl commit_centisecs), so that metadata changes reach the disk
+// within that time even if nobody calls fsync (Linux's jbd2 thread does
+// this job for ext4).
+static void
+committer(void *arg)
+{
+  uint64 last = ticks;
+
+  for (;;) {
+    acquire(&tickslock);
+    while (ticks - last < (uint64)vm_tunables.commit_centisecs * TICK_HZ / 100)
+      sleep(&ticks, &tickslock);
+    last = ticks;
+    release(&tickslock);
+    log_force();
+  }
+}
+
+void
+log_start_committer(void)
+{
+  kthread_create("commit", committer, 0);
 }
 
 uint64

@@ -18,5 +18,6 @@ void end_op(void);
 void log_write(struct buf *b);
 int log_force(void);
 uint64 log_commits(void);
+void log_start_committer(void);
 
 #endif

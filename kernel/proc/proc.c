@@ -468,6 +468,7 @@ forkret(void)
     first = 0;
     fs_mount(ROOTDEV);
     flusher_start();
+    log_start_committer();
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     p->cwd = namei("/");
     char *argv[] = { "/init", 0 };
