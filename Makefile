@@ -124,7 +124,7 @@ fs.img: mkfs/mkfs $(FSFILES)
 
 QEMUDRIVE = -drive file=fs.img,if=none,format=raw,id=disk0 \
             -device virtio-blk-device,drive=disk0,bus=virtio-mmio-bus.0
-QEMUOPTS = -machine virt -bios none -kernel $(K)/kernel -m $(MEM) -smp $(CPUS) \
+QEMUOPTS = -machine virt,aclint=on -bios none -kernel $(K)/kernel -m $(MEM) -smp $(CPUS) \
            -nographic -global virtio-mmio.force-legacy=false $(QEMUDRIVE)
 
 # A gdb port of one's own, so that users sharing a machine do not collide.

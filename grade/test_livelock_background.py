@@ -93,11 +93,32 @@ def test_background_writeback_slices(machine: Boot) -> None:
         if pages:
             assert start == expect_start, \
                 f"a cyclic call started at writeback_index {start}, want {expect_start} " \
-                "(where the last one stopped)"
+                "(just after the last folio the previous call wrote)"
             assert pages[0] >= start, f"a call started at {start} but wrote {pages[0]}"
-            expect_start = end
+            expect_start = pages[-1] + 1
         written += pages
     assert sorted(written) == list(range(npages)), \
         f"the flusher wrote {len(written)} folios, not each of the {npages} once"
-    assert calls[-1][1] == 0, \
-        f"writeback_index is {calls[-1][1]} after the last pass, want 0 (the end was reached)"
+
+    # Dirty the first ten pages again: the next cyclic pass starts where
+    # the last one stopped (at or near the end of the file), must not wrap
+    # around to them, and leaves writeback_index at 0, so that the pass
+    # after it starts at 0 and writes them.
+    out = m.run("wbtrace", timeout=60)
+    since = int(out.strip().splitlines()[-1].split()[-1]) if "last seq" in out else since
+    results, counters, _ = fsop.run(m, "open a big rw", "write a 0 40960 4",
+                                    "sysctl writeback 5", "sleep 200", "sysctl writeback 0",
+                                    "wbstat a")
+    assert counters["f_dirty"] == 0, f"the flusher left {counters['f_dirty']} folios dirty"
+    later = flusher_calls(m.run(f"wbtrace {since}", timeout=60), ino)
+    assert later, "no kupdate writeback of the ten pages in the trace"
+    again: list[int] = []
+    for start, end, pages in later:
+        assert all(p >= start for p in pages), \
+            f"a cyclic call started at {start} and wrapped around to {min(pages)}"
+        if start > 0 and not pages:
+            assert end == 0, \
+                f"a cyclic call from {start} found nothing up to the end, but left " \
+                f"writeback_index at {end}, not 0"
+        again += pages
+    assert sorted(again) == list(range(10)), f"the ten pages were written as {again}"
