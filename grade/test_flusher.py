@@ -93,7 +93,6 @@ def test_writer_throttled(machine: Boot) -> None:
     assert "throttle: PASS" in out, out
 
 
-@pytest.mark.points(4)
 def test_twice_ram_round_trip(machine: Boot, mkfs: Path, run_fsck: Fsck,
                               tmp_path: Path) -> None:
     image = big_image(mkfs, tmp_path, 600)
@@ -127,7 +126,6 @@ def test_mmap_private_never_reaches_file(machine: Boot, run_fsck: Fsck) -> None:
     kill_and_verify(machine, run_fsck, "mmapprivate", Drive())
 
 
-@pytest.mark.points(5)
 def test_smp_stress(machine: Boot, run_fsck: Fsck) -> None:
     m = machine(cpus=4)
     out = m.run("stress 60 8", timeout=240)   # the watchdog: 60 s of work

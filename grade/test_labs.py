@@ -358,7 +358,6 @@ def built_starter(starter: Path, starter_build: subprocess.CompletedProcess) -> 
     return starter
 
 
-@pytest.mark.points(2)
 def test_starter_has_no_solution(starter: Path) -> None:
     """No line found only in a solution branch appears anywhere in the
     starter; no fence marker is left; LAB_STARTER only in the Makefile."""
@@ -381,7 +380,6 @@ def test_starter_has_no_solution(starter: Path) -> None:
     assert not leaks, "the starter gives the solution away:\n" + "\n".join(leaks[:30])
 
 
-@pytest.mark.points(2)
 def test_starter_has_the_stubs(starter: Path) -> None:
     """Each fenced file of the starter is the file with every fence
     replaced by its stub, and the rest untouched."""
@@ -403,7 +401,6 @@ def test_starter_has_the_stubs(starter: Path) -> None:
     assert not wrong, "\n".join(wrong)
 
 
-@pytest.mark.points(1)
 def test_starter_files(starter: Path) -> None:
     """The starter holds the repository's files but the staff's: no
     bugs/, no test_labs.py, no mkstarter; it has what make handin needs."""
@@ -417,7 +414,6 @@ def test_starter_files(starter: Path) -> None:
     assert not (starter / "grade" / "test_labs.py").exists()
 
 
-@pytest.mark.points(1)
 def test_starter_is_one_commit(starter: Path) -> None:
     """The starter is a git repository with exactly one commit and no
     uncommitted change to a tracked file."""
@@ -429,7 +425,6 @@ def test_starter_is_one_commit(starter: Path) -> None:
     assert committed == set(tracked_files(starter))
 
 
-@pytest.mark.points(2)
 def test_starter_builds_without_warnings(starter: Path,
                                          starter_build: subprocess.CompletedProcess
                                          ) -> None:
@@ -440,7 +435,6 @@ def test_starter_builds_without_warnings(starter: Path,
         assert (starter / rel).exists(), f"make all in the starter made no {rel}"
 
 
-@pytest.mark.points(2)
 def test_starter_boots_and_passes_the_other_tests(built_starter: Path,
                                                   tmp_path: Path) -> None:
     """On the starter's kernel the shell runs: test_boot.py and usertests
@@ -452,7 +446,6 @@ def test_starter_boots_and_passes_the_other_tests(built_starter: Path,
     assert not bad, f"on the starter kernel: {bad}\n{tail(out)}"
 
 
-@pytest.mark.points(2)
 def test_starter_fails_every_lab_test(built_starter: Path, lab_tests: set[str],
                                       tmp_path: Path) -> None:
     """Every graded test marked lab("writeback") fails on the starter."""
@@ -471,7 +464,6 @@ def test_starter_fails_every_lab_test(built_starter: Path, lab_tests: set[str],
     assert proc.returncode == 1
 
 
-@pytest.mark.points(1)
 def test_starter_staff_targets_refuse(starter: Path, tmp_path: Path) -> None:
     """In a student's tree, make starter and make gradescope say they only
     work in the solution tree."""
@@ -540,7 +532,6 @@ def mkstarter(source: Path, dest: Path, lab: str = "demo") -> subprocess.Complet
                 "--lab", lab, str(dest)], source.parent, timeout=60)
 
 
-@pytest.mark.points(1)
 def test_mkstarter_on_a_small_tree(tmp_path: Path) -> None:
     """C and Markdown fences become their stubs; bugs/ and the lab's
     "exclude" are left out; DEST has one commit."""
@@ -584,7 +575,6 @@ MALFORMED = [
 ]
 
 
-@pytest.mark.points(2)
 def test_mkstarter_rejects_malformed_fences(tmp_path: Path) -> None:
     """Each malformed fence is refused with file:line, and nothing is written."""
     wrong = []
@@ -602,7 +592,6 @@ def test_mkstarter_rejects_malformed_fences(tmp_path: Path) -> None:
     assert not wrong, "\n".join(wrong)
 
 
-@pytest.mark.points(1)
 def test_mkstarter_refuses_bad_arguments(tmp_path: Path) -> None:
     src = mini_tree(tmp_path / "src")
     full = tmp_path / "full"
@@ -624,7 +613,6 @@ def test_mkstarter_refuses_bad_arguments(tmp_path: Path) -> None:
         assert not (tmp_path / d).exists()
 
 
-@pytest.mark.points(1)
 def test_mkstarter_catches_a_leak(tmp_path: Path) -> None:
     """A solution line repeated outside its fence (a doc quoting it) stops
     mkstarter, naming the file and line; DEST is removed."""
@@ -702,7 +690,6 @@ def missing_tests(ids: Sequence[str], what: str) -> list[str]:
     return bad
 
 
-@pytest.mark.points(1)
 def test_expected_tests_pass_on_the_solution(solution_copy: SolutionCopy,
                                              tmp_path: Path) -> None:
     """The tests that must catch the wrong implementations pass on the
@@ -718,7 +705,6 @@ def test_expected_tests_pass_on_the_solution(solution_copy: SolutionCopy,
     assert not wrong, f"on the unpatched solution: {wrong}\n{tail(out)}"
 
 
-@pytest.mark.points(1)
 @pytest.mark.parametrize("patch", PATCHES)
 def test_wrong_implementation_is_caught(patch: str, solution_copy: SolutionCopy,
                                         tmp_path: Path) -> None:
@@ -801,7 +787,6 @@ def ready(autograder: Autograder) -> Autograder:
     return autograder
 
 
-@pytest.mark.points(2)
 def test_gradescope_zip(autograder: Autograder) -> None:
     """The zip has setup.sh, an executable run_autograder and the starter
     tree, and nothing of the solution; setup.sh builds that tree."""
@@ -837,7 +822,6 @@ def test_gradescope_zip(autograder: Autograder) -> None:
     assert (autograder.root / "source" / "quire" / "kernel" / "kernel").exists()
 
 
-@pytest.mark.points(2)
 def test_gradescope_solution_gets_full_marks(ready: Autograder,
                                              lab_tests: set[str]) -> None:
     """The solution's page-writeback.c, uploaded on its own, earns every point."""
@@ -851,7 +835,6 @@ def test_gradescope_solution_gets_full_marks(ready: Autograder,
     assert "page-writeback.c" in data["output"]
 
 
-@pytest.mark.points(2)
 def test_gradescope_starter_handin_gets_zero(ready: Autograder, starter: Path,
                                              lab_tests: set[str], tmp_path: Path) -> None:
     """The starter's stub, handed in with make handin, earns nothing for
@@ -870,7 +853,6 @@ def test_gradescope_starter_handin_gets_zero(ready: Autograder, starter: Path,
     assert f"handin-{LAB}.tar.gz (commit {head[:12]}" in data["output"], data["output"]
 
 
-@pytest.mark.points(2)
 def test_gradescope_build_failure(ready: Autograder, lab_tests: set[str]) -> None:
     """A submission that does not compile (here a git repository whose
     last commit has it) gets score 0, every test listed at 0, and the
@@ -893,7 +875,6 @@ def test_gradescope_build_failure(ready: Autograder, lab_tests: set[str]) -> Non
     assert "of commit" in data["output"], "the file should come from the git repository"
 
 
-@pytest.mark.points(1)
 def test_gradescope_missing_file(ready: Autograder, lab_tests: set[str]) -> None:
     """A submission without the hand-in file gets score 0 and says what
     to upload."""
@@ -924,7 +905,6 @@ def archive_files(path: Path) -> dict[str, bytes]:
                 for m in tar.getmembers() if m.isfile()}
 
 
-@pytest.mark.points(2)
 def test_handin_refuses_uncommitted_changes(clone: Path, tmp_path: Path) -> None:
     target = clone / HANDIN
     archive = clone / f"handin-{LAB}.tar.gz"
@@ -958,7 +938,6 @@ def test_handin_refuses_uncommitted_changes(clone: Path, tmp_path: Path) -> None
         proc.stdout
 
 
-@pytest.mark.points(2)
 def test_handin_packs_the_committed_files(clone: Path) -> None:
     archive = clone / f"handin-{LAB}.tar.gz"
     target = clone / HANDIN

@@ -124,7 +124,9 @@ flush(void)
 static void
 write_blocks(uint n, uchar **data, uint (*where)(uint i))
 {
-  struct blk_request *reqs[LOGMAX];
+  // Static, not on the kernel stack (8 KiB would overflow it): commits
+  // run one at a time, and replay runs before anything else.
+  static struct blk_request *reqs[LOGMAX];
   int nreq = 0;
 
   for (uint i = 0; i < n; i++) {
@@ -395,7 +397,7 @@ replay(void)
     brelse(hb);
     return;
   }
-  struct buf *lbufs[LOGMAX];
+  static struct buf *lbufs[LOGMAX];   // static: see write_blocks
   for (uint i = 0; i < n; i++) {
     lbufs[i] = bread(log.dev, log.start + 1 + i);
     data[i] = lbufs[i]->data;
