@@ -211,6 +211,8 @@ class Image:
         self.path = os.fspath(path)
         self.writable = writable
         self.fd = os.open(self.path, os.O_RDWR if writable else os.O_RDONLY)
+        # Blocks a replayed log transaction supplies (see replay_log).
+        self.replayed: dict[int, bytes] = {}
         try:
             self.sb = Superblock.unpack(self._pread(0, BSIZE))
         except Exception:
@@ -245,8 +247,10 @@ class Image:
             raise ValueError(f"block {b} is outside the image (0..{self.sb.size - 1})")
 
     def read_block(self, b: int) -> bytes:
-        """The BSIZE bytes of block b."""
+        """The BSIZE bytes of block b (as replayed, after replay_log)."""
         self._check_block(b)
+        if b in self.replayed:
+            return self.replayed[b]
         return self._pread(b * BSIZE, BSIZE)
 
     def write_block(self, b: int, data: bytes) -> None:
@@ -479,6 +483,41 @@ class Image:
         header += struct.pack(f"<{len(homes)}I", *homes)
         self.write_block(sb.logstart, header + bytes(BSIZE - len(header)))
         return checksum
+
+    def committed_log(self) -> Optional[list[tuple[int, bytes]]]:
+        """The committed transaction the log holds, as (home block, logged
+        contents) pairs in log order, or None.  Committed means what the
+        kernel's replay and fsck require: LOG_MAGIC, 0 < n <= the log's
+        size, a correct checksum, and every home block in the inode, bitmap
+        or data area.  Anything else (an empty, torn or stale log) is never
+        replayed."""
+        sb = self.sb
+        lh = self.log_header()
+        if lh.magic != LOG_MAGIC or lh.n == 0 or lh.n > min(LOGMAX, sb.nlog - 1):
+            return None
+        if sb.logstart + lh.n >= sb.size:
+            return None
+        contents = [self._pread((sb.logstart + 1 + i) * BSIZE, BSIZE) for i in range(lh.n)]
+        if log_checksum(lh.seq, lh.blocks, contents) != lh.checksum:
+            return None
+        if any(not sb.inodestart <= b < sb.size for b in lh.blocks):
+            return None
+        return list(zip(lh.blocks, contents))
+
+    def replay_log(self) -> int:
+        """Apply the committed log transaction in memory, as the kernel does
+        at mount (and fsck before checking): from then on, reads of a
+        logged block see its logged contents (the last copy wins); the file
+        is not changed, and writes to it go under the replayed copies (this
+        is for looking at an image, not for patching one).  Returns the
+        number of log blocks applied (0 when the log holds no committed
+        transaction)."""
+        txn = self.committed_log()
+        if txn is None:
+            return 0
+        for home, data in txn:
+            self.replayed[home] = data
+        return len(txn)
 
     def clear_log(self) -> None:
         """Empty the log: LOG_MAGIC with n = 0, as mkfs leaves it."""

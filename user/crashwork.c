@@ -1,0 +1,631 @@
+// crashwork: the workload of the crash checker (grade/crashcheck.py).
+//
+//   crashwork SEED [STEPS]
+//
+// It runs step by step, driven from the console: after each step it prints
+// "READY k" and waits for a line on its standard input before the next
+// one.  The host reads the write log of the disk (QEMU's blklogwrites)
+// each time it sees READY, so it knows which disk writes came before which
+// step ended.  The last step's line is "READY k last"; then the program
+// waits for one more line and exits (the host usually pulls the plug
+// first).
+//
+// Everything it does to a file is printed, so that the host can recompute
+// every version the file went through:
+//
+//   OP name fid=N path=P               file N (new) is now called P
+//   OP write fid=N off=O len=L seed=S  pwrite of the pattern of S
+//   OP mwrite fid=N off=O len=L seed=S the same, stored through a MAP_SHARED
+//                                      mapping
+//   OP trunc fid=N size=L              ftruncate
+//   OP rename fid=N from=P to=Q        rename(P, Q); a file called Q before
+//                                      loses its name
+//   OP unlink path=P
+//
+// and after each data-integrity call (fsync, fdatasync, msync MS_SYNC,
+// sync) returns 0, what that call made durable:
+//
+//   DURABLE P fid=N size=L ext=O+L@S,O+L@S,...   (ext=- when all zeros)
+//   ABSENT P                           (after sync: P names nothing)
+//
+// A DURABLE line describes the whole file as it was when the call
+// returned: its size, and its content as extents, each written with the
+// pattern of one seed; everything else below the size reads as zeros.
+// The pattern is fsop's: the 8-byte word at file offset o holds
+// (o ^ seed) * 0x9E3779B97F4A7C15.  Seeds are (tag << 40) | (fid << 20) |
+// version (tag: 23 bits from SEED), so the host can tell from any word
+// which file and which write it came from.  Offsets, lengths and sizes are multiples of 8.
+//
+// A background process (forked at the start, killed before the last
+// steps) writes, overwrites, truncates and deletes files bg/gK without
+// ever syncing them, file K with seeds (tag << 40) | ((0x80000 | K) << 20)
+// | j, j < 4.  Its freed blocks get reused by the main files, and its
+// unsynced data is half written at any moment: that is where bytes of
+// another file would come from after a crash.
+//
+// The same SEED gives the same operations (the timing of the background
+// process against them varies).  The last four steps are quiet: the
+// background process is gone, periodic writeback is off, and after a
+// sync() each step overwrites blocks that are already on the disk, then
+// makes them durable with fsync, fdatasync and msync in turn.  Such a call
+// commits no metadata, so its own FLUSH is the only one that makes the
+// data durable: a kernel that skips it is caught every time.
+#include "user/user.h"
+#include "kernel/uapi/sysctl.h"
+
+#define GOLDEN    0x9E3779B97F4A7C15ULL
+#define PG        4096
+#define NFID      256         // fids 1..NFID-1
+#define MAXEXT    96          // extents per file
+#define MAXLIVE   10          // main files with a name at once
+#define MAXPAGES  56          // largest main file (past NDIRECT: indirect)
+#define BGPAGES   48          // largest background file
+#define QUIET     4           // quiet steps at the end
+
+struct ext {
+  uint64 off, len, seed;
+};
+
+struct file {
+  int used;                   // fid handed out
+  int alive;                  // has a name
+  char path[24];
+  uint64 size;
+  uint32 ver;                 // writes so far: the seed's low bits
+  int next;
+  struct ext ext[MAXEXT];
+};
+
+static struct file files[NFID];
+static int nfids = 1;         // next fid
+static uint64 tag;            // the run's seed tag (24 bits)
+static int bgpid = -1;
+static int names;             // counter for new names
+static char deadpath[NFID * 2][24];
+static int ndead;
+static uint64 buf[MAXPAGES * PG / 8];
+
+static void
+fail(const char *what, const char *path)
+{
+  printf("ERROR %s %s: %s\n", what, path ? path : "", strerror(errno));
+  if (bgpid > 0) {
+    kill(bgpid);
+    wait(0);
+  }
+  exit(1);
+}
+
+static uint64
+rnd(uint64 n)
+{
+  return n ? rand64() % n : 0;
+}
+
+static uint64
+seed_of(int fid, uint32 ver)
+{
+  return (tag << 40) | ((uint64)fid << 20) | (ver & 0xFFFFF);
+}
+
+static void
+fill(uint64 *dst, uint64 off, uint64 len, uint64 seed)
+{
+  for (uint64 i = 0; i < len / 8; i++)
+    dst[i] = ((off + 8 * i) ^ seed) * GOLDEN;
+}
+
+// ---------------------------------------------------------------- extents
+
+// Forget what lies at or past byte `from` (below `to`) in f's extents.
+static void
+ext_cut(struct file *f, uint64 from, uint64 to)
+{
+  struct ext out[MAXEXT];
+  int n = 0;
+
+  for (int i = 0; i < f->next; i++) {
+    struct ext e = f->ext[i];
+    uint64 end = e.off + e.len;
+    if (end <= from || e.off >= to) {
+      out[n++] = e;
+      continue;
+    }
+    if (e.off < from)
+      out[n++] = (struct ext){ e.off, from - e.off, e.seed };
+    if (end > to) {
+      if (n >= MAXEXT) {
+        printf("ERROR crashwork: too many extents\n");
+        exit(1);
+      }
+      out[n++] = (struct ext){ to, end - to, e.seed };
+    }
+  }
+  memmove(f->ext, out, n * sizeof out[0]);
+  f->next = n;
+}
+
+static void
+ext_write(struct file *f, uint64 off, uint64 len, uint64 seed)
+{
+  ext_cut(f, off, off + len);
+  if (f->next >= MAXEXT) {
+    printf("ERROR crashwork: too many extents\n");
+    exit(1);
+  }
+  int i = f->next;
+  while (i > 0 && f->ext[i - 1].off > off) {
+    f->ext[i] = f->ext[i - 1];
+    i--;
+  }
+  f->ext[i] = (struct ext){ off, len, seed };
+  f->next++;
+}
+
+// ---------------------------------------------------------------- operations
+
+static int
+new_fid(void)
+{
+  if (nfids >= NFID) {
+    printf("ERROR crashwork: out of file ids\n");
+    exit(1);
+  }
+  int fid = nfids++;
+  memset(&files[fid], 0, sizeof files[fid]);
+  files[fid].used = 1;
+  return fid;
+}
+
+static void
+forget_dead(const char *path)
+{
+  for (int i = 0; i < ndead; i++) {
+    if (strcmp(deadpath[i], path) == 0) {
+      strcpy(deadpath[i], deadpath[--ndead]);
+      return;
+    }
+  }
+}
+
+static void
+add_dead(const char *path)
+{
+  forget_dead(path);
+  if (ndead < NFID * 2)
+    strcpy(deadpath[ndead++], path);
+}
+
+static int
+open_file(int fid, int flags)
+{
+  int fd = open(files[fid].path, flags);
+  if (fd < 0)
+    fail("open", files[fid].path);
+  return fd;
+}
+
+// Write the pattern of a new seed over [off, off+len) of file fid.
+static void
+do_write(int fid, uint64 off, uint64 len)
+{
+  struct file *f = &files[fid];
+  uint64 seed = seed_of(fid, ++f->ver);
+  int fd = open_file(fid, O_RDWR);
+
+  fill(buf, off, len, seed);
+  if (pwrite(fd, buf, len, off) != (ssize_t)len)
+    fail("pwrite", f->path);
+  close(fd);
+  ext_write(f, off, len, seed);
+  if (off + len > f->size)
+    f->size = off + len;
+  printf("OP write fid=%d off=%lu len=%lu seed=0x%lx\n", fid, off, len, seed);
+}
+
+static void
+do_trunc(int fid, uint64 size)
+{
+  struct file *f = &files[fid];
+  int fd = open_file(fid, O_RDWR);
+
+  if (ftruncate(fd, size) < 0)
+    fail("ftruncate", f->path);
+  close(fd);
+  ext_cut(f, size, ~0ULL);
+  f->size = size;
+  printf("OP trunc fid=%d size=%lu\n", fid, size);
+}
+
+static int
+do_create(void)
+{
+  int fid = new_fid();
+  struct file *f = &files[fid];
+
+  snprintf(f->path, sizeof f->path, "cw/f%d", fid);
+  int fd = open(f->path, O_CREAT | O_EXCL | O_RDWR);
+  if (fd < 0)
+    fail("create", f->path);
+  close(fd);
+  f->alive = 1;
+  forget_dead(f->path);
+  printf("OP name fid=%d path=%s\n", fid, f->path);
+  return fid;
+}
+
+static void
+do_unlink(int fid)
+{
+  struct file *f = &files[fid];
+
+  if (unlink(f->path) < 0)
+    fail("unlink", f->path);
+  f->alive = 0;
+  add_dead(f->path);
+  printf("OP unlink path=%s\n", f->path);
+}
+
+// Rename fid to a new name, or over the name of file `over` (> 0).
+static void
+do_rename(int fid, int over)
+{
+  struct file *f = &files[fid];
+  char to[24];
+
+  if (over > 0)
+    strcpy(to, files[over].path);
+  else
+    snprintf(to, sizeof to, "cw/n%d", ++names);
+  if (rename(f->path, to) < 0)
+    fail("rename", f->path);
+  printf("OP rename fid=%d from=%s to=%s\n", fid, f->path, to);
+  add_dead(f->path);
+  forget_dead(to);
+  if (over > 0)
+    files[over].alive = 0;
+  strcpy(f->path, to);
+}
+
+// Store the pattern of a new seed over [off, off+len) through a shared
+// mapping of the whole file, then msync(MS_SYNC).  Returns msync's result.
+static int
+do_mwrite_msync(int fid, uint64 off, uint64 len)
+{
+  struct file *f = &files[fid];
+  uint64 maplen = (f->size + PG - 1) / PG * PG;
+  uint64 seed = seed_of(fid, ++f->ver);
+  int fd = open_file(fid, O_RDWR);
+
+  char *p = mmap(0, maplen, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (p == MAP_FAILED)
+    fail("mmap", f->path);
+  volatile uint64 *w = (volatile uint64 *)(p + off);
+  for (uint64 i = 0; i < len / 8; i++)
+    w[i] = ((off + 8 * i) ^ seed) * GOLDEN;
+  ext_write(f, off, len, seed);
+  printf("OP mwrite fid=%d off=%lu len=%lu seed=0x%lx\n", fid, off, len, seed);
+  int r = msync(p, maplen, MS_SYNC);
+  if (r < 0)
+    fail("msync", f->path);
+  if (munmap(p, maplen) < 0)
+    fail("munmap", f->path);
+  close(fd);
+  return r;
+}
+
+static void
+durable(int fid)
+{
+  struct file *f = &files[fid];
+
+  printf("DURABLE %s fid=%d size=%lu ext=", f->path, fid, f->size);
+  if (f->next == 0)
+    printf("-");
+  for (int i = 0; i < f->next; i++)
+    printf("%s%lu+%lu@0x%lx", i ? "," : "", f->ext[i].off, f->ext[i].len, f->ext[i].seed);
+  printf("\n");
+}
+
+static void
+sync_call(int fid, int how)
+{
+  int fd = open_file(fid, O_RDWR);
+  int r = how ? fdatasync(fd) : fsync(fd);
+
+  if (r < 0)
+    fail(how ? "fdatasync" : "fsync", files[fid].path);
+  close(fd);
+  durable(fid);
+}
+
+static void
+sync_all(void)
+{
+  sync();
+  for (int fid = 1; fid < nfids; fid++)
+    if (files[fid].alive)
+      durable(fid);
+  for (int i = 0; i < ndead; i++)
+    printf("ABSENT %s\n", deadpath[i]);
+}
+
+// ---------------------------------------------------------------- choices
+
+static int
+nlive(void)
+{
+  int n = 0;
+
+  for (int fid = 1; fid < nfids; fid++)
+    n += files[fid].alive;
+  return n;
+}
+
+// A random live file other than `not` (0 if there is none).
+static int
+pick(int not)
+{
+  int cand[NFID], n = 0;
+
+  for (int fid = 1; fid < nfids; fid++)
+    if (files[fid].alive && fid != not)
+      cand[n++] = fid;
+  return n ? cand[rnd(n)] : 0;
+}
+
+// A length in bytes: whole pages, or not, always a multiple of 8.
+static uint64
+rnd_len(uint64 maxpages)
+{
+  uint64 len = (1 + rnd(maxpages)) * PG;
+  if (rnd(2))
+    len -= 8 * (1 + rnd(PG / 8 - 1));
+  return len;
+}
+
+// A range [off, off+len) inside [0, limit) (limit > 0, a multiple of 8).
+static void
+rnd_range(uint64 limit, uint64 *off, uint64 *len)
+{
+  uint64 words = limit / 8;
+  uint64 a = rnd(words), b = rnd(words);
+  if (a > b) {
+    uint64 t = a;
+    a = b;
+    b = t;
+  }
+  if (b - a > 24 * PG / 8)
+    b = a + 24 * PG / 8;
+  *off = a * 8;
+  *len = (b - a + 1) * 8;
+  if (*off + *len > limit)
+    *len = limit - *off;
+}
+
+// Unsynced writes to random files, so that crash states find them half
+// written and the synced files have later versions on the disk.
+static void
+noise(void)
+{
+  for (int n = rnd(3); n > 0; n--) {
+    int fid = pick(0);
+    if (fid == 0)
+      return;
+    struct file *f = &files[fid];
+    uint64 off, len;
+    if (f->size > 0 && rnd(3)) {
+      rnd_range(f->size, &off, &len);
+    } else {
+      off = f->size;
+      len = rnd_len(6);
+      if (off / PG + len / PG + 1 > MAXPAGES)
+        continue;
+    }
+    do_write(fid, off, len);
+  }
+}
+
+// One step of the main phase.
+static void
+step(void)
+{
+  noise();
+  int live = nlive();
+  int kind = rnd(100);
+  if (live < 3)
+    kind = 0;
+  else if (live >= MAXLIVE && kind < 15)
+    kind = 63;                                  // replace instead
+  int fid = pick(0);
+  struct file *f = &files[fid];
+  uint64 off, len;
+
+  if (kind < 15) {
+    // A new file, written and fsynced.
+    fid = do_create();
+    do_write(fid, 0, rnd_len(MAXPAGES - 8));
+    if (rnd(3) == 0)
+      do_write(fid, files[fid].size, rnd_len(6));
+    sync_call(fid, 0);
+  } else if (kind < 30) {
+    // Append, then fdatasync.
+    if (f->size / PG + 8 > MAXPAGES)
+      do_trunc(fid, rnd_len(8));
+    do_write(fid, f->size, rnd_len(6));
+    sync_call(fid, 1);
+  } else if (kind < 45) {
+    // Overwrite part of the file (perhaps past its end), then fsync.
+    if (f->size == 0)
+      do_write(fid, 0, rnd_len(4));
+    rnd_range(f->size, &off, &len);
+    if (rnd(4) == 0 && f->size / PG + 4 < MAXPAGES)
+      len = f->size - off + rnd_len(3);
+    do_write(fid, off, len);
+    sync_call(fid, 0);
+  } else if (kind < 55) {
+    // Shrink or grow, perhaps write past the new end, then fsync.
+    uint64 size = f->size;
+    if (rnd(2) && size > 8)
+      size = 8 * rnd(size / 8);
+    else if (size / PG + 10 < MAXPAGES)
+      size += rnd_len(8);
+    do_trunc(fid, size);
+    if (rnd(2) && size / PG + 4 < MAXPAGES)
+      do_write(fid, size + 8 * rnd(1024), rnd_len(2));
+    sync_call(fid, rnd(2));
+  } else if (kind < 63) {
+    // Rename, to a new name or over another file, then fsync the file.
+    do_rename(fid, rnd(2) ? pick(fid) : 0);
+    sync_call(fid, 0);
+  } else if (kind < 73) {
+    // Delete a file, then write a new one: it gets the freed blocks.
+    do_unlink(fid);
+    int nfid = do_create();
+    do_write(nfid, 0, rnd_len(MAXPAGES - 8));
+    sync_call(nfid, rnd(2));
+  } else if (kind < 85) {
+    // Store through a shared mapping, then msync(MS_SYNC).
+    if (f->size < 8)
+      do_write(fid, 0, rnd_len(4));
+    rnd_range(f->size, &off, &len);
+    if (do_mwrite_msync(fid, off, len) == 0)
+      durable(fid);
+  } else {
+    // A few unsynced writes more, then sync(): every file is durable.
+    noise();
+    noise();
+    sync_all();
+  }
+}
+
+static void
+background(void)
+{
+  static uint64 bbuf[BGPAGES * PG / 8];
+
+  srand(tag * 31 + 7);
+  for (uint64 k = 0; ; k++) {
+    char path[24];
+    uint64 base = (tag << 40) | ((0x80000 | k) << 20);
+    snprintf(path, sizeof path, "bg/g%lu", k);
+    int fd = open(path, O_CREAT | O_TRUNC | O_RDWR);
+    if (fd < 0)
+      exit(1);
+    uint64 len = (1 + rnd(BGPAGES)) * PG;
+    if (rnd(2))
+      len -= 8 * (1 + rnd(PG / 8 - 1));
+    fill(bbuf, 0, len, base);
+    if (write(fd, bbuf, len) != (ssize_t)len)
+      exit(1);
+    if (rnd(3) == 0) {
+      uint64 off = 8 * rnd(len / 8), n = len - off;
+      fill(bbuf, off, n, base | 1);
+      if (pwrite(fd, bbuf, n, off) != (ssize_t)n)
+        exit(1);
+    }
+    if (rnd(4) == 0 && ftruncate(fd, 8 * rnd(len / 8)) < 0)
+      exit(1);
+    close(fd);
+    if (k >= 4) {
+      snprintf(path, sizeof path, "bg/g%lu", k - 4);
+      if (unlink(path) < 0)
+        exit(1);
+    }
+    sleep(1);
+  }
+}
+
+static void
+ready(int k, int last)
+{
+  printf("READY %d%s\n", k, last ? " last" : "");
+}
+
+static void
+wait_line(void)
+{
+  char line[32];
+
+  gets(line, sizeof line);
+}
+
+int
+main(int argc, char *argv[])
+{
+  if (argc < 2 || argc > 3) {
+    fprintf(2, "usage: crashwork SEED [STEPS]\n");
+    exit(2);
+  }
+  uint64 seed = strtol(argv[1], 0, 0);
+  int steps = argc > 2 ? atoi(argv[2]) : 40;
+  // 23 bits: seeds stay below 2^63, so fsop (strtol) takes them too.
+  tag = (seed * 0x9E3779B97F4A7C15ULL) >> 41;
+  if (tag == 0)
+    tag = 1;
+  srand(seed);
+  printf("TAG 0x%lx\n", tag);
+
+  // Eager writeback and commits: the disk is busy between the steps.
+  if (sysctl(SYSCTL_DIRTY_WRITEBACK_CENTISECS, 10, 0) < 0 ||
+      sysctl(SYSCTL_DIRTY_EXPIRE_CENTISECS, 10, 0) < 0 ||
+      sysctl(SYSCTL_COMMIT_CENTISECS, 10, 0) < 0)
+    fail("sysctl", 0);
+  if (mkdir("cw") < 0)
+    fail("mkdir", "cw");
+  if (mkdir("bg") < 0)
+    fail("mkdir", "bg");
+  sync();
+  printf("DIRS cw bg\n");
+  bgpid = fork();
+  if (bgpid < 0)
+    fail("fork", 0);
+  if (bgpid == 0)
+    background();
+  ready(0, 0);
+
+  int k = 1;
+  for (; k <= steps; k++) {
+    wait_line();
+    step();
+    sleep(2);       // let writeback and the background process run
+    ready(k, 0);
+  }
+
+  // The quiet steps.  First stop the background process and make
+  // everything durable, with one more file (cw/q, no holes) to overwrite.
+  wait_line();
+  kill(bgpid);
+  wait(0);
+  bgpid = -1;
+  // No periodic writeback from now on: nothing but the steps' own calls
+  // writes to the disk.
+  if (sysctl(SYSCTL_DIRTY_WRITEBACK_CENTISECS, 0, 0) < 0)
+    fail("sysctl", 0);
+  int q = new_fid();
+  strcpy(files[q].path, "cw/q");
+  int fd = open(files[q].path, O_CREAT | O_EXCL | O_RDWR);
+  if (fd < 0)
+    fail("create", files[q].path);
+  close(fd);
+  files[q].alive = 1;
+  printf("OP name fid=%d path=%s\n", q, files[q].path);
+  do_write(q, 0, 16 * PG);
+  sync_all();
+  ready(k++, 0);
+  // Overwrite blocks already on the disk: fsync, fdatasync, msync.
+  for (int i = 0; i < QUIET - 1; i++) {
+    wait_line();
+    uint64 off = (uint64)(1 + 5 * i) * PG + 8 * rnd(64);
+    uint64 len = 2 * PG + 8 * rnd(256);
+    if (i < 2) {
+      do_write(q, off, len);
+      sync_call(q, i);
+    } else if (do_mwrite_msync(q, off, len) == 0) {
+      durable(q);
+    }
+    ready(k++, i == QUIET - 2);
+  }
+  wait_line();
+  exit(0);
+}
