@@ -380,20 +380,25 @@ SAMPLE = '''
 import pytest
 from qemu import Timeout
 
+@pytest.mark.points(2)
 def test_passes():
     pass
 
+@pytest.mark.points(3)
 def test_fails():
     assert 1 + 1 == 3, "arithmetic is broken"
 
+@pytest.mark.points(1)
 def test_bare_assert():
     out = "1 1 4"
     assert out == "1 1 3"
 
+@pytest.mark.points(1)
 @pytest.mark.visibility("hidden")
 def test_times_out():
     raise Timeout("Timed out after 5 s waiting for 'x'", "boot line\\n$ cmd")
 
+@pytest.mark.points(4)
 @pytest.mark.lab("wb")
 def test_lab():
     pass
