@@ -89,7 +89,14 @@ qfs_write_begin(struct address_space *mapping, struct folio *folio)
 
   if (folio_test_flag(folio, PG_mappedtodisk) || folio_test_flag(folio, PG_delalloc))
     return 0;
-  if (lookup_block(ip, folio->index) != 0) {
+  // Every block of a file lies below its on-disk size (writeback moves
+  // i_disksize past a folio when it gives the folio a block, and truncate
+  // frees the blocks past the size it sets), so an append needs no look
+  // at the block map, and does not queue behind writeback for i_map_lock.
+  // A stale read is harmless: only this folio's writeback, which waits for
+  // the folio lock held here, could give this index a block.
+  uint64 disksize = __atomic_load_n(&ip->i_disksize, __ATOMIC_ACQUIRE);
+  if ((uint64)folio_pos(folio) < disksize && lookup_block(ip, folio->index) != 0) {
     folio_set_flag(folio, PG_mappedtodisk);
     return 0;
   }

@@ -44,6 +44,7 @@ static struct {
   struct list_head b_io;
   struct list_head b_more_io;
   int work;                   // WB_REASON_* bits: wake up and do this
+  int running;                // WB_REASON_BACKGROUND while that pass runs
   uint64 dirty_seq;           // inodes that became dirty, ever
   uint64 last_old_flush;      // ticks of the last kupdate pass
 } wb;
@@ -75,6 +76,13 @@ flusher_start(void)
 void
 wakeup_flusher(int reason)
 {
+  // Asked already, or at it right now: nothing to add.  A writer past the
+  // background threshold calls this for every page it dirties, and
+  // waking the clock's sleepers costs a look at every process.
+  int busy = __atomic_load_n(&wb.work, __ATOMIC_RELAXED) |
+             __atomic_load_n(&wb.running, __ATOMIC_RELAXED);
+  if (busy & reason)
+    return;
   acquire(&wb.list_lock);
   if ((wb.work & reason) == 0) {
     wb.work |= reason;
@@ -416,11 +424,17 @@ flusher(void *arg)
     acquire(&wb.list_lock);
     int work = wb.work;
     wb.work = 0;
+    int background = (work & WB_REASON_BACKGROUND) || over_bground_thresh();
+    if (background)
+      wb.running = WB_REASON_BACKGROUND;
     release(&wb.list_lock);
 
-    if ((work & WB_REASON_BACKGROUND) || over_bground_thresh()) {
+    if (background) {
       struct wb_work w = { .nr_pages = LLONG_MAX, .for_background = 1, .older_than = now };
       wb_writeback(&w);
+      // From here a writer past the threshold wakes the flusher again;
+      // the loop above also looks at the threshold before it sleeps.
+      __atomic_store_n(&wb.running, 0, __ATOMIC_RELEASE);
     }
     if (work & WB_REASON_RECLAIM) {
       struct wb_work w = { .nr_pages = 1024, .for_reclaim = 1, .older_than = now };

@@ -13,6 +13,8 @@ struct sleeplock {
   struct spinlock lk;   // protects this structure
   const char *name;
   int pid;              // holder, for debugging
+  int waiters;          // processes asleep in acquiresleep: release
+                        // wakes them only if there are any
 };
 
 void initsleeplock(struct sleeplock *lk, const char *name);

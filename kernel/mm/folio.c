@@ -3,9 +3,13 @@
 //
 // Waiting: a folio has no wait queue of its own.  Sleepers use the folio's
 // address as the sleep channel, under one of a few spin locks picked by
-// hashing that address; whoever clears PG_locked or PG_writeback takes the
-// same spin lock and wakes the channel, so no wakeup can slip between a
-// sleeper's test and its sleep.
+// hashing that address.  A sleeper sets PG_waiters before it tests the
+// flag it waits for; whoever clears PG_locked or PG_writeback looks at
+// PG_waiters afterwards and, only if it is set, takes the same spin lock
+// and wakes the channel.  Either the sleeper's test sees the flag cleared,
+// or the waker sees PG_waiters: no wakeup can slip between a sleeper's
+// test and its sleep.  Most unlocks have no sleeper, and skip the wakeup,
+// which has to look at every process.
 #include "types.h"
 #include "param.h"
 #include "riscv.h"
@@ -118,8 +122,12 @@ folio_lock(struct folio *folio)
   if (!folio_test_set_flag(folio, PG_locked))
     return;   // the common case: it was free
   acquire(lk);
-  while (folio_test_set_flag(folio, PG_locked))
+  for (;;) {
+    folio_set_flag(folio, PG_waiters);
+    if (!folio_test_set_flag(folio, PG_locked))
+      break;
     sleep(folio, lk);
+  }
   release(lk);
 }
 
@@ -133,23 +141,22 @@ folio_trylock(struct folio *folio)
 void
 folio_unlock(struct folio *folio)
 {
-  struct spinlock *lk = waitlock(folio);
-
-  acquire(lk);
   if (!folio_test_clear_flag(folio, PG_locked))
     panic("folio_unlock: not locked");
-  wakeup(folio);
-  release(lk);
+  folio_wake(folio);
 }
 
-// Wake everyone waiting on the folio: called after PG_writeback (or
-// PG_locked) is cleared.  Safe in interrupt context.
+// Wake everyone waiting on the folio, if anyone is: called after
+// PG_writeback (or PG_locked) is cleared.  Safe in interrupt context.
 void
 folio_wake(struct folio *folio)
 {
+  if (!((__atomic_load_n(&folio->flags, __ATOMIC_SEQ_CST) >> PG_waiters) & 1))
+    return;
   struct spinlock *lk = waitlock(folio);
-
   acquire(lk);
+  // Every sleeper wakes and sets PG_waiters again if it still waits.
+  folio_clear_flag(folio, PG_waiters);
   wakeup(folio);
   release(lk);
 }
@@ -163,8 +170,12 @@ folio_wait_writeback(struct folio *folio)
   if (!folio_test_writeback(folio))
     return;
   acquire(lk);
-  while (folio_test_writeback(folio))
+  for (;;) {
+    folio_set_flag(folio, PG_waiters);
+    if (!folio_test_writeback(folio))
+      break;
     sleep(folio, lk);
+  }
   release(lk);
 }
 
@@ -175,7 +186,11 @@ folio_wait_locked(struct folio *folio)
   struct spinlock *lk = waitlock(folio);
 
   acquire(lk);
-  while (folio_test_locked(folio))
+  for (;;) {
+    folio_set_flag(folio, PG_waiters);
+    if (!folio_test_locked(folio))
+      break;
     sleep(folio, lk);
+  }
   release(lk);
 }

@@ -15,6 +15,8 @@
 //   PG_mappedtodisk  the file block behind the folio is allocated on disk
 //   PG_delalloc    dirty, with no disk block yet: space is reserved for it
 //   PG_referenced  used since reclaim last looked (second chance)
+//   PG_waiters     someone may be asleep waiting for PG_locked or
+//                  PG_writeback to clear: whoever clears one must wake them
 #ifndef QUIRE_FOLIO_H
 #define QUIRE_FOLIO_H
 
@@ -30,6 +32,7 @@ enum pageflags {
   PG_mappedtodisk,
   PG_delalloc,
   PG_referenced,
+  PG_waiters,
 };
 
 struct address_space;
