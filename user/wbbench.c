@@ -183,7 +183,7 @@ dirtied(const char *path, int mb, int secs)
     die("fsync");
   uint64 idle_us = now_us() - t0;
   stat_of(fd, &b);
-  uint64 idle_dirty = a.f_dirty, idle_written = b.f_pages_written - a.f_pages_written;
+  uint64 idle_dirty = a.f_dirty, idle_written = b.self_written - a.self_written;
   for (uint64 off = 0; off < bytes; off += CHUNK)
     if (pwrite(fd, buf, CHUNK, off) != CHUNK)
       die("write");
@@ -194,6 +194,9 @@ dirtied(const char *path, int mb, int secs)
   if (pid == 0)
     dirtier(fd, bytes, buf);
   sleep(secs * 100 / 2);
+  // The fsync's own counts come from this process's counters: the folios
+  // it tagged TOWRITE (those dirty when it began) and those whose
+  // writeback it started.  The file's count also has the flusher's.
   stat_of(fd, &a);
   t0 = now_us();
   if (fsync(fd) < 0)
@@ -204,8 +207,10 @@ dirtied(const char *path, int mb, int secs)
   wait(0);
   close(fd);
   printf("dirtied mb=%d idle_us=%lu idle_dirty=%lu idle_written=%lu busy_us=%lu "
-         "busy_dirty=%lu busy_written=%lu\n", mb, idle_us, idle_dirty, idle_written,
-         busy_us, a.f_dirty + a.f_writeback, b.f_pages_written - a.f_pages_written);
+         "busy_dirty=%lu busy_tagged=%lu busy_self_written=%lu busy_written=%lu\n",
+         mb, idle_us, idle_dirty, idle_written, busy_us, a.f_dirty,
+         b.self_tagged - a.self_tagged, b.self_written - a.self_written,
+         b.f_pages_written - a.f_pages_written);
 }
 
 static void
