@@ -5,6 +5,7 @@
 #   make qemu-gdb   the same, stopped at the first instruction, for gdb-multiarch
 #   make test       every test: host tests and tests that boot Quire in QEMU
 #   make grade      the graded tests, one line each with points, then the score
+#                   (LAB=writeback: one lab's; T="expr": pytest's -k selection)
 #   make bench      benchmarks, printed as a table of figures
 #   make handin     the lab's committed hand-in files as handin-LAB.tar.gz
 #                   (LAB=writeback by default), for upload to Gradescope
@@ -164,7 +165,7 @@ run-tests:
 grade:
 	@$(MAKE) --no-print-directory check-tools NEED="cc qemu python"
 	@$(MAKE) --no-print-directory all
-	$(PYTHON) grade/grade.py $(if $(LAB),--lab $(LAB))
+	$(PYTHON) grade/grade.py $(if $(LAB),--lab $(LAB)) $(if $(T),-k "$(T)")
 
 bench:
 	@$(MAKE) --no-print-directory check-tools NEED="cc qemu python"

@@ -52,7 +52,7 @@ def _run(workdir: Path, kernel: Path, steps: int, nrandom: int, boots: int,
 @pytest.fixture(scope="module")
 def solution(tmp_path_factory: pytest.TempPathFactory) -> Report:
     """The checker's report on this tree's kernel (shared by two tests)."""
-    return _run(tmp_path_factory.mktemp("crash"), KERNEL, STEPS, nrandom=1500,
+    return _run(tmp_path_factory.mktemp("crash"), KERNEL, STEPS, nrandom=800,
                 boots=2, replay_boots=1)
 
 

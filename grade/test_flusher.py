@@ -92,7 +92,7 @@ def test_writer_throttled(machine: Boot) -> None:
     """The disk is held to 2 MiB/s so that any writer outruns it, however
     fast the host: the writer must reach dirty_ratio and sleep there."""
     m = machine(cpus=3, drive=Drive(throttle=Throttle(bps_write=2 << 20)))
-    out = m.run("throttle 16", timeout=300)
+    out = m.run("throttle 12", timeout=300)
     assert "throttle: PASS" in out, out
 
 

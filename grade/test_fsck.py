@@ -762,7 +762,8 @@ def test_bad_committed_logs(tools: Tools, tmp_path: Path) -> None:
 # ---------------------------------------------------------------- robustness
 
 
-@pytest.mark.points(2)
+# Not graded (like the system-call fuzzer): it checks a staff tool, not a
+# student's work, and it takes several seconds.
 def test_fsck_never_crashes_on_garbage(tools: Tools, image: Path, tmp_path: Path) -> None:
     """Random damage to the metadata must give exit 0, 1 or 2, never a crash
     (fsck is built with sanitizers here when the compiler has them)."""
