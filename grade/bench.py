@@ -388,6 +388,11 @@ class Bench:
                 what = (f"{pages:,} pages, {side} the background threshold "
                         f"({background:,}); " + what)
             ratio = [r["busy_us"] / r["idle_us"] for r in rs if r["idle_us"]]
+            # Above the background threshold the two fsyncs find different
+            # amounts dirty (the flusher has cleaned part of the file before
+            # the idle one), so their times are compared per page too.
+            per_page = [(r["busy_us"] / r["busy_tagged"]) / (r["idle_us"] / r["idle_dirty"])
+                        for r in rs if r["busy_tagged"] and r["idle_dirty"] and r["idle_us"]]
             per = [r["busy_self_written"] / r["busy_tagged"] for r in rs if r["busy_tagged"]]
             idle_per = [r["idle_written"] / r["idle_dirty"] for r in rs if r["idle_dirty"]]
 
@@ -409,6 +414,10 @@ class Bench:
                 Figure(f"dirtied{mb}_time_ratio", "  fsync time, with / without a dirtier",
                        statistics.median(ratio) if ratio else None, digits=2,
                        note=spread(ratio, 2).lstrip("; ") if ratio else reason),
+                Figure(f"dirtied{mb}_time_per_page_ratio",
+                       "  ... per page dirty at the call",
+                       statistics.median(per_page) if per_page else None, digits=2,
+                       note=spread(per_page, 2).lstrip("; ") if per_page else reason),
                 Figure(f"dirtied{mb}_written_per_dirty",
                        "  pages the fsync wrote / pages dirty at its call",
                        statistics.median(per) if per else None, digits=2,

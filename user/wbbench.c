@@ -172,6 +172,7 @@ dirtied(const char *path, int mb, int secs)
 
   if (fd < 0)
     die(path);
+  sync();   // start clean: nothing else dirty for the flusher to chase
   for (uint64 off = 0; off < bytes; off += CHUNK)
     if (write(fd, buf, CHUNK) != CHUNK)
       die("write");
@@ -205,7 +206,11 @@ dirtied(const char *path, int mb, int secs)
   stat_of(fd, &b);
   kill(pid);
   wait(0);
+  // Leave nothing dirty behind for the next run.
+  if (fsync(fd) < 0)
+    die("fsync");
   close(fd);
+  unlink(path);
   printf("dirtied mb=%d idle_us=%lu idle_dirty=%lu idle_written=%lu busy_us=%lu "
          "busy_dirty=%lu busy_tagged=%lu busy_self_written=%lu busy_written=%lu\n",
          mb, idle_us, idle_dirty, idle_written, busy_us, a.f_dirty,
