@@ -61,7 +61,7 @@ ARCH := $(if $(shell $(CC) -march=rv64imac_zicsr_zifencei -mabi=lp64 -E -x c /de
 COMMON_CFLAGS = -Wall -Werror -O2 -fno-omit-frame-pointer -ggdb -gdwarf-4 \
   -march=$(ARCH) -mabi=lp64 -mcmodel=medany -mno-relax \
   -ffreestanding -fno-common -nostdlib -fno-builtin -fno-stack-protector \
-  -fno-pie -no-pie -MD
+  -fno-pie -no-pie -MD -MP
 
 CFLAGS = $(COMMON_CFLAGS) -I$(K) -I. $(if $(STARTER),-DLAB_STARTER)
 LDFLAGS = -z max-page-size=4096 --no-warn-rwx-segments

@@ -16,7 +16,7 @@
 #include "mm/reclaim.h"
 #include "mm/mmap.h"
 #include "mm/writeback.h"
-#include "mm/trace.h"
+#include "debug/debug.h"
 #include "fs/buf.h"
 #include "fs/fs.h"
 #include "fs/file.h"
@@ -60,8 +60,8 @@ kmain(void)
     pagecache_init(); // xarray nodes
     reclaim_init();   // the LRU list
     mmap_init();      // mmap regions
-    wbtest_init();    // wbctl(2)
-    trace_init();     // the writeback trace ring
+    wbctl_init();     // wbctl(2)
+    wbtrace_init();   // the writeback trace ring, attached to the trace points
     binit();          // buffer cache
     iinit();          // inode table
     fileinit();       // file table

@@ -294,7 +294,7 @@ check_log(void)
   // Only a correct checksum makes the transaction committed.  Logged blocks
   // are read from where they would be even when n is too large for the log,
   // so that a committed but oversized transaction is recognised.
-  h = log_checksum_header(&lh);
+  h = log_checksum_start(&lh);
   for (uint32_t i = 0; i < lh.n; i++) {
     uint64_t lb = (uint64_t)sb.logstart + 1 + i;
     if (lb >= sb.size) {

@@ -6,31 +6,6 @@
 
 #include "fsutil.h"
 
-uint32_t
-fnv1a(uint32_t h, const void *p, size_t n)
-{
-  const uint8_t *s = p;
-
-  for (size_t i = 0; i < n; i++) {
-    h ^= s[i];
-    h *= FNV_PRIME;
-  }
-  return h;
-}
-
-uint32_t
-log_checksum_header(const struct logheader *lh)
-{
-  uint32_t h = FNV_BASIS;
-
-  // The host is little-endian (fsutil.h insists), so the in-memory bytes
-  // of these fields are exactly the bytes fs.h says to hash.
-  h = fnv1a(h, &lh->n, sizeof(lh->n));
-  h = fnv1a(h, &lh->seq, sizeof(lh->seq));
-  h = fnv1a(h, lh->block, lh->n * sizeof(lh->block[0]));
-  return h;
-}
-
 int
 read_block(int fd, uint32_t b, void *buf)
 {

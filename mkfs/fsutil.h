@@ -1,5 +1,6 @@
-// Helpers shared by mkfs and fsck: whole-block I/O on an image file, the
-// log checksum, and strict parsing of numeric arguments.
+// Helpers shared by mkfs and fsck: whole-block I/O on an image file and
+// strict parsing of numeric arguments.  (The log checksum is part of the
+// on-disk format: kernel/uapi/fs.h defines it for the kernel and for both.)
 #ifndef QUIRE_MKFS_FSUTIL_H
 #define QUIRE_MKFS_FSUTIL_H
 
@@ -25,17 +26,6 @@ _Static_assert(BSIZE % sizeof(struct dinode) == 0, "inodes straddle blocks");
 _Static_assert(sizeof(struct dirent) == 64, "dirent layout");
 _Static_assert(BSIZE % sizeof(struct dirent) == 0, "dirents straddle blocks");
 _Static_assert(sizeof(struct logheader) == BSIZE, "log header is one block");
-
-#define FNV_BASIS 2166136261u   // 32-bit FNV-1a offset basis
-#define FNV_PRIME 16777619u
-
-// Continue a 32-bit FNV-1a hash h over n more bytes.
-uint32_t fnv1a(uint32_t h, const void *p, size_t n);
-
-// Start the log checksum: the hash of n, seq and block[0..n-1].  The
-// caller continues it with fnv1a() over each logged block's contents.
-// lh->n must be at most LOGMAX.
-uint32_t log_checksum_header(const struct logheader *lh);
 
 // Read block b of the image into buf (BSIZE bytes).  Bytes past the end
 // of the file read as zeros.  Returns 0, or -1 with errno set.

@@ -371,7 +371,7 @@ write_log_header(void)
   lh.magic = LOG_MAGIC;
   lh.n = 0;
   lh.seq = 0;
-  lh.checksum = log_checksum_header(&lh);
+  lh.checksum = log_checksum_start(&lh);
   wblock(sb.logstart, &lh);
 }
 

@@ -5,7 +5,6 @@
 #include "types.h"
 #include "memlayout.h"
 #include "lib/lib.h"
-#include "dev/poweroff.h"
 
 #define FINISHER_PASS 0x5555
 #define FINISHER_FAIL 0x3333

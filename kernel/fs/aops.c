@@ -18,7 +18,7 @@
 #include "mm/folio.h"
 #include "mm/pagemap.h"
 #include "mm/writeback.h"
-#include "mm/trace.h"
+#include "lib/trace.h"
 #include "dev/blk.h"
 #include "fs/fs.h"
 #include "fs/log.h"
@@ -141,6 +141,7 @@ write_end_io(struct blk_request *req)
     struct folio *folio = virt_to_folio(req->seg[i].addr);
     if (req->error) {
       mapping_set_error(folio->mapping, req->error);
+      errseq_set(&sb_wb_err, req->error);   // for syncfs(2)
       trace_event(TR_WB_ERROR, folio->mapping->host->inum, folio->index, -req->error, 0);
     }
     folio_end_writeback(folio);

@@ -28,9 +28,10 @@
 #include "lib/list.h"
 #include "mm/mm.h"
 #include "mm/pagemap.h"
+#include "mm/vmstat.h"
 #include "mm/writeback.h"
 #include "mm/sysctl.h"
-#include "mm/trace.h"
+#include "lib/trace.h"
 #include "proc/proc.h"
 #include "trap/trap.h"
 #include "fs/fs.h"
@@ -277,34 +278,10 @@ sync_inodes(int wait)
   return err;
 }
 
-// Dirty-page limits, in pages, from the tunables: a share of the memory
-// that could hold page-cache data (free pages plus cached ones).
-static uint64
-dirtyable_pages(void)
-{
-  return nr_free_pages() + pcstat.nr_cached;
-}
-
-// Never below this many pages, so that a machine short of memory for
-// other reasons does not throttle every single write.
-#define MIN_DIRTY_THRESH 64
-
-uint64
-dirty_background_thresh(void)
-{
-  return MAX(dirtyable_pages() * vm_tunables.dirty_background_ratio / 100, MIN_DIRTY_THRESH / 2);
-}
-
-uint64
-dirty_thresh(void)
-{
-  return MAX(dirtyable_pages() * vm_tunables.dirty_ratio / 100, MIN_DIRTY_THRESH);
-}
-
 static int
 over_bground_thresh(void)
 {
-  return (uint64)pcstat.nr_dirty > dirty_background_thresh();
+  return (uint64)global_node_page_state(NR_FILE_DIRTY) > dirty_background_thresh();
 }
 
 // What one pass of the flusher should do.
@@ -449,7 +426,7 @@ flusher(void *arg)
       // As much as was dirty when the pass began: a writer that keeps a
       // big file dirty must not keep the flusher in this pass for ever.
       struct wb_work w = {
-        .nr_pages = pcstat.nr_dirty,
+        .nr_pages = global_node_page_state(NR_FILE_DIRTY),
         .for_kupdate = 1,
         .older_than = now > expire ? now - expire : 0,
       };

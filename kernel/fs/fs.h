@@ -82,20 +82,15 @@ void release_delalloc(struct inode *ip);
 // aops.c: the file system's page-cache operations.
 extern const struct address_space_operations qfs_aops;
 
-// fs-writeback.c: dirty inodes and the flusher.
+// fs-writeback.c: dirty inodes and the flusher (its hooks for the page
+// cache, mark_inode_dirty_pages and wakeup_flusher, are in mm/writeback.h).
 struct writeback_control;
 void fs_writeback_init(void);
 void flusher_start(void);
-void wakeup_flusher(int reason);
-void mark_inode_dirty_pages(struct inode *ip);
 void inode_wb_list_del(struct inode *ip);
 int writeback_single_inode(struct inode *ip, struct writeback_control *wbc);
 int sync_inodes(int wait);
-uint64 dirty_thresh(void);
-uint64 dirty_background_thresh(void);
 void wb_list_stats(uint64 *ndirty, uint64 *nio, uint64 *nmore, uint64 *oldest_ms);
-#define WB_REASON_BACKGROUND 0x1
-#define WB_REASON_RECLAIM    0x2
 
 // inode.c: the inode table.
 void iinit(void);

@@ -69,25 +69,11 @@ initlog(uint dev, struct superblock *sb)
   replay();
 }
 
-// 32-bit FNV-1a, as uapi/fs.h defines the header checksum.
-static uint32
-fnv1a(uint32 h, const void *data, uint64 n)
-{
-  const uchar *p = data;
-
-  for (uint64 i = 0; i < n; i++)
-    h = (h ^ p[i]) * 16777619U;
-  return h;
-}
-
 static uint32
 header_checksum(struct logheader *lh, uchar **blocks)
 {
-  uint32 h = 2166136261U;
+  uint32 h = log_checksum_start(lh);
 
-  h = fnv1a(h, &lh->n, 4);
-  h = fnv1a(h, &lh->seq, 4);
-  h = fnv1a(h, lh->block, 4 * lh->n);
   for (uint i = 0; i < lh->n; i++)
     h = fnv1a(h, blocks[i], BSIZE);
   return h;

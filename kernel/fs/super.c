@@ -9,7 +9,6 @@
 #include "uapi/fs.h"
 #include "lib/lib.h"
 #include "dev/blk.h"
-#include "dev/poweroff.h"
 #include "fs/buf.h"
 #include "fs/log.h"
 #include "fs/fs.h"

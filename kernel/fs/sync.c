@@ -1,40 +1,122 @@
-// Making file-system state durable: the data-integrity calls.
+// Making file-system state durable.  Every data-integrity call ends up
+// here, so that the promise they make is kept in one place:
 //
-// Each has three parts: write the dirty data and wait for it (page cache),
-// commit the metadata that points at it (log_force), and empty the disk's
-// volatile write cache (blk_flush) so that all of it survives a power cut.
+//   when fsync, fdatasync, msync(MS_SYNC), sync or syncfs returns 0, the
+//   data it covers, and the metadata needed to read that data back,
+//   survive a power cut.
+//
+// Three steps, in this order:
+//
+//   1. write the dirty data and wait for it, including writes someone
+//      else (the flusher, another process) had already started: a
+//      completed write is the only kind a FLUSH makes durable
+//   2. commit the metadata that points at the data (log_force): block
+//      pointers and sizes that writeback changed
+//   3. empty the disk's volatile write cache (blk_flush)
+//
+// Step 3 is needed even when step 2 found nothing to commit: the data
+// writes of step 1 may still sit in the disk's cache.
 #include "types.h"
 #include "lib/lib.h"
+#include "uapi/errno.h"
+#include "uapi/fcntl.h"
 #include "dev/blk.h"
 #include "fs/fs.h"
 #include "fs/file.h"
 #include "fs/log.h"
 #include "fs/sync.h"
 #include "mm/pagemap.h"
+#include "mm/writeback.h"
 
-// Everything written so far reaches stable storage.  0 or -EIO.
-//
-// sync(2): a WB_SYNC_NONE pass starts writes everywhere at once, then a
-// WB_SYNC_ALL pass writes what was redirtied and waits for all of it.
-int
-sync_all(void)
+// Steps 2 and 3.  0, or -EIO if the disk failed the FLUSH.
+static int
+commit_and_flush(void)
 {
-  sync_inodes(0);
-  int err = sync_inodes(1);
   log_force();
-  int ferr = blk_flush();
+  return blk_flush();
+}
+
+/**
+ * vfs_fsync_range - make a byte range of an open file durable
+ * @file: the open file
+ * @start: first byte
+ * @end: last byte (inclusive)
+ * @datasync: fdatasync: only the metadata needed to read the data back
+ *            (Quire keeps no timestamps, so this is all of it anyway)
+ *
+ * Serves fsync(2), fdatasync(2) and msync(MS_SYNC).
+ * Return: 0, or -EIO: a writeback error this open file has not seen yet
+ * (reported once per open file), or a failed FLUSH.
+ */
+int
+vfs_fsync_range(struct file *file, loff_t start, loff_t end, int datasync)
+{
+  int err = file_write_and_wait_range(file, start, end);
+  int ferr = commit_and_flush();
+
   return err ? err : ferr;
 }
 
-// fsync(2) and fdatasync(2): the file's data and the metadata needed to
-// read it back reach stable storage.  Quire keeps no timestamps, so the
-// two are the same.  Returns 0, or -EIO once per open file after a
-// writeback error.
 int
-vfs_fsync(struct file *f, int datasync)
+vfs_fsync(struct file *file, int datasync)
 {
-  int err = file_write_and_wait_range(f, 0, LLONG_MAX);
-  log_force();
-  int ferr = blk_flush();
+  return vfs_fsync_range(file, 0, LLONG_MAX, datasync);
+}
+
+/**
+ * sync_filesystem - make everything written so far durable (sync, syncfs)
+ *
+ * A WB_SYNC_NONE pass starts writes on every dirty inode at once, then a
+ * WB_SYNC_ALL pass writes what was redirtied meanwhile and waits for all
+ * of it, including writes the flusher had in flight.
+ * Return: 0 or -EIO.
+ */
+int
+sync_filesystem(void)
+{
+  sync_inodes(0);
+  int err = sync_inodes(1);
+  int ferr = commit_and_flush();
+
   return err ? err : ferr;
+}
+
+/**
+ * sync_file_range - write and wait for part of a file, with Linux's flags
+ * @file: the open file
+ * @start: first byte
+ * @end: last byte (inclusive)
+ * @flags: SYNC_FILE_RANGE_WAIT_BEFORE: wait for writes already in flight;
+ *         SYNC_FILE_RANGE_WRITE: start writing the dirty folios;
+ *         SYNC_FILE_RANGE_WAIT_AFTER: wait for the writes just started
+ *
+ * Not a data-integrity call: it commits no metadata and sends no FLUSH.
+ * With all three flags it is step 1 of one, as in Linux: the writes are
+ * WB_SYNC_ALL, so a folio redirtied while under writeback is written
+ * again.  A writeback error is reported (once per open file) by any call
+ * that waits.
+ * Return: 0 or -errno.
+ */
+int
+sync_file_range(struct file *file, loff_t start, loff_t end, uint flags)
+{
+  const uint all = SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+                   SYNC_FILE_RANGE_WAIT_AFTER;
+  struct address_space *mapping = &file->ip->i_data;
+  int err = 0;
+
+  if ((flags & all) == all)
+    return file_write_and_wait_range(file, start, end);
+  if (flags & SYNC_FILE_RANGE_WAIT_BEFORE)
+    filemap_fdatawait_range(mapping, start, end);
+  if (flags & SYNC_FILE_RANGE_WRITE)
+    err = filemap_fdatawrite_range(mapping, start, end, WB_SYNC_NONE);
+  if (flags & SYNC_FILE_RANGE_WAIT_AFTER)
+    filemap_fdatawait_range(mapping, start, end);
+  if (flags & (SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WAIT_AFTER)) {
+    int err2 = file_check_and_advance_wb_err(file);
+    if (!err)
+      err = err2;
+  }
+  return err;
 }

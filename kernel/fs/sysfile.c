@@ -539,7 +539,7 @@ sys_exec(void)
       goto out;
     }
   }
-  r = kexec(path, argv);
+  r = kernel_execve(path, argv);
 out:
   free_args(argv);
   return r;
@@ -625,7 +625,7 @@ sys_fdatasync(void)
 int64
 sys_sync(void)
 {
-  sync_all();
+  sync_filesystem();
   return 0;
 }
 
@@ -638,7 +638,7 @@ sys_syncfs(void)
 
   if (f == 0)
     return -EBADF;
-  int err = sync_all();
+  int err = sync_filesystem();
   if (f->type == FD_INODE || f->type == FD_DEVICE) {
     acquire(&f->wb_err_lock);
     int err2 = errseq_check_and_advance(&sb_wb_err, &f->f_sb_err);
@@ -649,13 +649,8 @@ sys_syncfs(void)
   return err;
 }
 
-// sync_file_range(fd, offset, nbytes, flags), with Linux's meaning:
-//   SYNC_FILE_RANGE_WAIT_BEFORE  wait for writes already in flight
-//   SYNC_FILE_RANGE_WRITE        start writing dirty folios that are not
-//                                under writeback (WB_SYNC_NONE)
-//   SYNC_FILE_RANGE_WAIT_AFTER   wait for the writes just started
-// nbytes 0 means "to the end of the file".  It is not a data-integrity
-// call: no metadata commit, no FLUSH.
+// sync_file_range(fd, offset, nbytes, flags): see sync_file_range() in
+// sync.c.  nbytes 0 means "to the end of the file".
 int64
 sys_sync_file_range(void)
 {
@@ -671,19 +666,5 @@ sys_sync_file_range(void)
     return -EINVAL;
   if (f->type != FD_INODE)
     return -ESPIPE;
-  struct address_space *mapping = &f->ip->i_data;
-  loff_t end = nbytes == 0 ? LLONG_MAX : off + nbytes - 1;
-  int err = 0;
-  if (flags & SYNC_FILE_RANGE_WAIT_BEFORE)
-    filemap_fdatawait_range(mapping, off, end);
-  if (flags & SYNC_FILE_RANGE_WRITE)
-    err = filemap_fdatawrite_range(mapping, off, end, WB_SYNC_NONE);
-  if (flags & SYNC_FILE_RANGE_WAIT_AFTER)
-    filemap_fdatawait_range(mapping, off, end);
-  if (flags & (SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WAIT_AFTER)) {
-    int err2 = file_check_and_advance_wb_err(f);
-    if (!err)
-      err = err2;
-  }
-  return err;
+  return sync_file_range(f, off, nbytes == 0 ? LLONG_MAX : off + nbytes - 1, flags);
 }

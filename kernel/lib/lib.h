@@ -14,6 +14,9 @@ void printf_init(void);
 void backtrace(void);
 extern volatile int panicked;
 
+// dev/poweroff.c: stop the machine; QEMU exits with status code.
+void poweroff(int code) __attribute__((noreturn));
+
 // A cheap sanity check that stays on in every build.
 #define assert(cond) \
   do { if (!(cond)) panic("assertion failed: %s (%s:%d)", #cond, __FILE__, __LINE__); } while (0)

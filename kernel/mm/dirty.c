@@ -17,9 +17,10 @@
 #include "lib/spinlock.h"
 #include "mm/folio.h"
 #include "mm/pagemap.h"
+#include "mm/vmstat.h"
 #include "mm/writeback.h"
 #include "mm/rmap.h"
-#include "mm/trace.h"
+#include "lib/trace.h"
 #include "fs/fs.h"
 #include "proc/proc.h"
 
@@ -41,8 +42,8 @@ filemap_dirty_folio(struct address_space *mapping, struct folio *folio)
   if (folio->mapping == mapping)
     xa_set_mark(&mapping->i_pages, folio->index, PAGECACHE_TAG_DIRTY);
   release(&mapping->i_pages_lock);
-  pcstat_add(nr_dirty, 1);
-  pcstat_add(pages_dirtied, 1);
+  mod_node_page_state(NR_FILE_DIRTY, 1);
+  mod_node_page_state(NR_DIRTIED, 1);
   trace_folio(TR_DIRTY, folio);
   mark_inode_dirty_pages(mapping->host);
   return true;
@@ -89,7 +90,7 @@ folio_clear_dirty_for_io(struct folio *folio)
     xa_clear_mark(&mapping->i_pages, folio->index, PAGECACHE_TAG_DIRTY);
     release(&mapping->i_pages_lock);
   }
-  pcstat_add(nr_dirty, -1);
+  mod_node_page_state(NR_FILE_DIRTY, -1);
   return true;
 }
 
@@ -134,8 +135,8 @@ __folio_start_writeback(struct folio *folio, bool keep_write)
     mapping->pages_written++;
     release(&mapping->i_pages_lock);
   }
-  pcstat_add(nr_writeback, 1);
-  pcstat_add(pages_written, 1);
+  mod_node_page_state(NR_WRITEBACK, 1);
+  mod_node_page_state(NR_WRITTEN, 1);
   struct proc *p = myproc();
   if (p)
     p->wb_written++;
@@ -166,9 +167,30 @@ folio_end_writeback(struct folio *folio)
   } else if (!folio_test_clear_flag(folio, PG_writeback)) {
     panic("folio_end_writeback: not under writeback");
   }
-  pcstat_add(nr_writeback, -1);
+  mod_node_page_state(NR_WRITEBACK, -1);
   trace_folio(TR_WB_END, folio);
   folio_wake(folio);
+}
+
+/*
+ * Count the folios a writeback tagged TOWRITE, for the trace and for the
+ * calling process (wbstat's self_tagged, which the livelock tests hold
+ * against self_written).  The xarray counts every mark it sets, so the
+ * difference across the call is what the call tagged; a second tagger
+ * working on the same file at the same moment would be counted too.
+ */
+static void
+account_tagged(struct address_space *mapping, pgoff_t first, unsigned long before)
+{
+  unsigned long n = __atomic_load_n(&mapping->i_pages.marks_set[PAGECACHE_TAG_TOWRITE],
+                                    __ATOMIC_RELAXED) - before;
+  struct proc *p = myproc();
+
+  if (n == 0)
+    return;
+  if (p)
+    p->wb_tagged += n;
+  trace_event(TR_TOWRITE, mapping_ino(mapping), first, n, 0);
 }
 
 /**
@@ -184,5 +206,10 @@ do_writepages(struct address_space *mapping, struct writeback_control *wbc)
     return 0;
   if (mapping->a_ops == 0 || mapping->a_ops->writepages == 0)
     return 0;
-  return mapping->a_ops->writepages(mapping, wbc);
+  pgoff_t first = wbc->range_cyclic ? mapping->writeback_index : wbc->range_start >> PGSHIFT;
+  unsigned long tagged = __atomic_load_n(&mapping->i_pages.marks_set[PAGECACHE_TAG_TOWRITE],
+                                         __ATOMIC_RELAXED);
+  int err = mapping->a_ops->writepages(mapping, wbc);
+  account_tagged(mapping, first, tagged);
+  return err;
 }

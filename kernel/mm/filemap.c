@@ -11,14 +11,15 @@
 #include "mm/slab.h"
 #include "mm/folio.h"
 #include "mm/pagemap.h"
+#include "mm/vmstat.h"
 #include "mm/writeback.h"
 #include "mm/reclaim.h"
-#include "mm/throttle.h"
+#include "lib/trace.h"
 #include "proc/proc.h"
 #include "fs/fs.h"
 #include "fs/file.h"
 
-struct pagecache_stats pcstat;
+int64 vm_node_stat[NR_VM_NODE_STAT_ITEMS];   // see vmstat.h
 
 static struct kmem_cache xa_node_cache;
 
@@ -53,6 +54,20 @@ address_space_init(struct address_space *mapping, struct inode *host,
   mapping->wb_err = 0;
   mapping->pages_written = 0;
   INIT_LIST_HEAD(&mapping->i_mmap);
+}
+
+// The inode number of a mapping's file, for trace events.
+uint32
+mapping_ino(struct address_space *mapping)
+{
+  return mapping && mapping->host ? mapping->host->inum : 0;
+}
+
+// Report an event of a folio's life to the trace points (lib/trace.h).
+void
+trace_folio(int type, struct folio *folio)
+{
+  trace_event(type, mapping_ino(folio->mapping), folio->index, 0, 0);
 }
 
 /**
@@ -123,7 +138,7 @@ filemap_add_folio(struct address_space *mapping, struct folio *folio, pgoff_t in
   folio_get(folio);
   mapping->nrpages++;
   release(&mapping->i_pages_lock);
-  pcstat_add(nr_cached, 1);
+  mod_node_page_state(NR_FILE_PAGES, 1);
   lru_add(folio);
   return 0;
 }
@@ -146,7 +161,7 @@ filemap_remove_folio(struct folio *folio)
   folio->mapping = 0;
   mapping->nrpages--;
   release(&mapping->i_pages_lock);
-  pcstat_add(nr_cached, -1);
+  mod_node_page_state(NR_FILE_PAGES, -1);
   folio_put(folio);
 }
 
@@ -464,7 +479,6 @@ void
 mapping_set_error(struct address_space *mapping, int err)
 {
   errseq_set(&mapping->wb_err, err);
-  errseq_set(&sb_wb_err, err);   // for syncfs(2)
 }
 
 int

@@ -21,6 +21,7 @@
 #define QUIRE_FOLIO_H
 
 #include "types.h"
+#include "riscv.h"
 #include "lib/list.h"
 
 enum pageflags {
@@ -54,7 +55,7 @@ struct folio *virt_to_folio(void *addr);
 void *folio_address(struct folio *folio);
 
 static inline long folio_nr_pages(struct folio *folio) { return 1; }
-static inline loff_t folio_pos(struct folio *folio) { return (loff_t)folio->index << 12; }
+static inline loff_t folio_pos(struct folio *folio) { return (loff_t)folio->index << PGSHIFT; }
 
 // Flag tests and changes.  The test_and_ forms return the old value.
 static inline int folio_test_flag(struct folio *f, int bit)

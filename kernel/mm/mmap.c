@@ -26,10 +26,9 @@
 #include "mm/mmap.h"
 #include "proc/proc.h"
 #include "proc/syscall.h"
-#include "dev/blk.h"
 #include "fs/fs.h"
 #include "fs/file.h"
-#include "fs/log.h"
+#include "fs/sync.h"
 
 static struct kmem_cache vma_cache;
 
@@ -446,10 +445,9 @@ sys_munmap(void)
   return unmap_range(myproc(), addr, PGROUNDUP(addr + len));
 }
 
-// msync(addr, length, flags): MS_SYNC writes the shared file pages of the
-// range and waits, a data-integrity operation like fsync (metadata commit
-// and FLUSH included); MS_ASYNC starts writeback.  -ENOMEM if part of the
-// range is not mapped.
+// msync(addr, length, flags): MS_SYNC makes the shared file pages of the
+// range durable, as fdatasync would (vfs_fsync_range, in fs/sync.c);
+// MS_ASYNC starts writeback.  -ENOMEM if part of the range is not mapped.
 int64
 sys_msync(void)
 {
@@ -474,10 +472,7 @@ sys_msync(void)
       loff_t last = first + (to - va) - 1;
       int err;
       if (flags & MS_SYNC) {
-        err = file_write_and_wait_range(v->file, first, last);
-        log_force();
-        int ferr = blk_flush();
-        err = err ? err : ferr;
+        err = vfs_fsync_range(v->file, first, last, 1);
       } else {
         err = filemap_fdatawrite_range(vma_mapping(v), first, last, WB_SYNC_NONE);
       }

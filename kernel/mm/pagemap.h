@@ -54,19 +54,14 @@ struct address_space {
 #define PAGECACHE_TAG_WRITEBACK XA_MARK_1
 #define PAGECACHE_TAG_TOWRITE   XA_MARK_2
 
-// Global page-cache counters, for wbstat and for dirty throttling.
-struct pagecache_stats {
-  int64 nr_cached, nr_dirty, nr_writeback;
-  uint64 pages_dirtied, pages_written, pages_reclaimed;
-};
-extern struct pagecache_stats pcstat;
-#define pcstat_add(field, n) __atomic_fetch_add(&pcstat.field, (n), __ATOMIC_RELAXED)
 
 void address_space_init(struct address_space *mapping, struct inode *host,
                         const struct address_space_operations *a_ops);
 void pagecache_init(void);
 
 // filemap.c
+uint32 mapping_ino(struct address_space *mapping);
+void trace_folio(int type, struct folio *folio);
 struct folio *filemap_get_folio(struct address_space *mapping, pgoff_t index);
 struct folio *filemap_get_folio_tag(struct address_space *mapping, pgoff_t *start,
                                     pgoff_t end, xa_mark_t tag);
@@ -88,7 +83,5 @@ int filemap_check_wb_err(struct address_space *mapping, errseq_t since);
 // truncate.c
 void truncate_inode_pages_range(struct address_space *mapping, loff_t start, loff_t end);
 void truncate_inode_pages(struct address_space *mapping, loff_t start);
-
-#define LLONG_MAX 0x7fffffffffffffffL
 
 #endif

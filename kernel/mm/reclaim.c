@@ -11,9 +11,10 @@
 #include "mm/mm.h"
 #include "mm/folio.h"
 #include "mm/pagemap.h"
+#include "mm/vmstat.h"
 #include "mm/writeback.h"
 #include "mm/reclaim.h"
-#include "mm/trace.h"
+#include "lib/trace.h"
 #include "proc/proc.h"
 #include "trap/trap.h"
 #include "fs/fs.h"
@@ -123,7 +124,7 @@ shrink_page_cache(uint64 nr_wanted)
   }
   if (dirty > 0 && freed < nr_wanted)
     wakeup_flusher(WB_REASON_RECLAIM);
-  pcstat_add(pages_reclaimed, freed);
+  mod_node_page_state(NR_RECLAIMED, freed);
   return freed;
 }
 
@@ -148,7 +149,7 @@ kalloc_reclaim(void)
       // Waiting helps only if writeback can turn dirty folios into clean
       // ones; memory full of process pages stays full.
       if (p == 0 || p->op_reserved > 0 || killed(p) ||
-          pcstat.nr_dirty + pcstat.nr_writeback == 0)
+          global_node_page_state(NR_FILE_DIRTY) + global_node_page_state(NR_WRITEBACK) == 0)
         break;
       // Everything reclaimable is dirty: wait for the flusher.
       acquire(&tickslock);

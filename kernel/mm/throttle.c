@@ -1,4 +1,4 @@
-// Dirty throttling.
+// Dirty limits and dirty throttling.
 //
 // Dirty pages cost memory and, worse, time: each one must be written
 // before its page can be reused.  Past dirty_background_ratio of memory
@@ -14,16 +14,42 @@
 #include "param.h"
 #include "lib/lib.h"
 #include "lib/spinlock.h"
+#include "mm/mm.h"
 #include "mm/pagemap.h"
-#include "mm/throttle.h"
-#include "mm/trace.h"
+#include "mm/vmstat.h"
+#include "mm/writeback.h"
+#include "mm/sysctl.h"
+#include "lib/trace.h"
 #include "proc/proc.h"
 #include "trap/trap.h"
-#include "fs/fs.h"
 
 #define STALL_TICKS 100   // let a writer go after 1 s without progress
 
 uint64 nr_throttled;      // times a writer slept here, for wbstat
+
+// Dirty-page limits, in pages, from the tunables: a share of the memory
+// that could hold page-cache data (free pages plus cached ones).
+static uint64
+dirtyable_pages(void)
+{
+  return nr_free_pages() + global_node_page_state(NR_FILE_PAGES);
+}
+
+// Never below this many pages, so that a machine short of memory for
+// other reasons does not throttle every single write.
+#define MIN_DIRTY_THRESH 64
+
+uint64
+dirty_background_thresh(void)
+{
+  return MAX(dirtyable_pages() * vm_tunables.dirty_background_ratio / 100, MIN_DIRTY_THRESH / 2);
+}
+
+uint64
+dirty_thresh(void)
+{
+  return MAX(dirtyable_pages() * vm_tunables.dirty_ratio / 100, MIN_DIRTY_THRESH);
+}
 
 /**
  * balance_dirty_pages_ratelimited - throttle a process that dirties pages
@@ -35,7 +61,7 @@ uint64 nr_throttled;      // times a writer slept here, for wbstat
 void
 balance_dirty_pages_ratelimited(struct address_space *mapping)
 {
-  uint64 dirty = pcstat.nr_dirty;
+  uint64 dirty = global_node_page_state(NR_FILE_DIRTY);
 
   if (dirty <= dirty_background_thresh())
     return;
@@ -44,14 +70,14 @@ balance_dirty_pages_ratelimited(struct address_space *mapping)
     return;
 
   struct proc *p = myproc();
-  uint64 written = pcstat.pages_written, done = pcstat.pages_written;
+  uint64 written = global_node_page_state(NR_WRITTEN), done = global_node_page_state(NR_WRITTEN);
   uint64 stalled = 0;
   __atomic_fetch_add(&nr_throttled, 1, __ATOMIC_RELAXED);
-  trace_event(TR_THROTTLE, mapping->host->inum, 0, dirty, 0);
+  trace_event(TR_THROTTLE, mapping_ino(mapping), 0, dirty, 0);
   acquire(&tickslock);
-  while ((uint64)pcstat.nr_dirty > dirty_thresh() && !p->killed && stalled < STALL_TICKS) {
+  while ((uint64)global_node_page_state(NR_FILE_DIRTY) > dirty_thresh() && !p->killed && stalled < STALL_TICKS) {
     sleep(&ticks, &tickslock);
-    done = pcstat.pages_written;
+    done = global_node_page_state(NR_WRITTEN);
     stalled = done == written ? stalled + 1 : 0;
     written = done;
   }

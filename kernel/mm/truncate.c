@@ -4,6 +4,7 @@
 #include "lib/lib.h"
 #include "mm/folio.h"
 #include "mm/pagemap.h"
+#include "mm/vmstat.h"
 #include "mm/writeback.h"
 #include "mm/rmap.h"
 
@@ -16,7 +17,7 @@ folio_cancel_dirty(struct address_space *mapping, struct folio *folio)
     xa_clear_mark(&mapping->i_pages, folio->index, PAGECACHE_TAG_DIRTY);
     xa_clear_mark(&mapping->i_pages, folio->index, PAGECACHE_TAG_TOWRITE);
     release(&mapping->i_pages_lock);
-    pcstat_add(nr_dirty, -1);
+    mod_node_page_state(NR_FILE_DIRTY, -1);
   }
 }
 

@@ -6,6 +6,8 @@
 #define QUIRE_WRITEBACK_H
 
 #include "types.h"
+#include "riscv.h"
+#include "uapi/wbtrace.h"
 
 struct folio;
 struct address_space;
@@ -50,7 +52,7 @@ wbc_end(struct writeback_control *wbc)
 {
   if (wbc->range_cyclic)
     return (pgoff_t)-1;
-  return (pgoff_t)(wbc->range_end >> 12);
+  return (pgoff_t)(wbc->range_end >> PGSHIFT);
 }
 
 // page-writeback.c: the writeback iterator (the lab).
@@ -71,7 +73,32 @@ void __folio_start_writeback(struct folio *folio, bool keep_write);
 void folio_end_writeback(struct folio *folio);
 int do_writepages(struct address_space *mapping, struct writeback_control *wbc);
 
-// wbtest.c: wbctl(2).
-void wbtest_init(void);
+// throttle.c: dirty limits, in pages, and throttling of writers.
+uint64 dirty_thresh(void);
+uint64 dirty_background_thresh(void);
+void balance_dirty_pages_ratelimited(struct address_space *mapping);
+extern uint64 nr_throttled;
+
+// The writeback hooks: the file system's flusher (fs/fs-writeback.c),
+// which the page cache calls when an inode gets its first dirty folio and
+// when dirty pages pile up.  Besides the address_space operations, these
+// are the page cache's only calls up into the file system.
+struct inode;
+void mark_inode_dirty_pages(struct inode *ip);
+void wakeup_flusher(int reason);
+#define WB_REASON_BACKGROUND 0x1   // past the background threshold
+#define WB_REASON_RECLAIM    0x2   // memory is short: write so pages can go
+
+// The mode bits of a writeback, as trace events record them.
+static inline int
+wbc_trace_mode(struct writeback_control *wbc)
+{
+  return (wbc->sync_mode == WB_SYNC_ALL ? WBTRACE_SYNC_ALL : 0) |
+         (wbc->for_kupdate ? WBTRACE_KUPDATE : 0) |
+         (wbc->for_background ? WBTRACE_BACKGROUND : 0) |
+         (wbc->for_reclaim ? WBTRACE_RECLAIM : 0) |
+         (wbc->for_sync ? WBTRACE_SYNC : 0) |
+         (wbc->range_cyclic ? WBTRACE_CYCLIC : 0);
+}
 
 #endif

@@ -219,8 +219,9 @@ xa_set_mark(struct xarray *xa, unsigned long index, xa_mark_t mark)
   if (node == 0 || mark >= XA_MAX_MARKS)
     return;
   unsigned off = slot_of(node, index);
-  if (node->slots[off] == 0)
+  if (node->slots[off] == 0 || (node->marks[mark] & (1UL << off)))
     return;
+  xa->marks_set[mark]++;
   while (node && !(node->marks[mark] & (1UL << off))) {
     node->marks[mark] |= 1UL << off;
     off = node->offset;

@@ -45,8 +45,14 @@ struct xa_node {
 // The root node covers indices below 1 << (root->shift + XA_CHUNK_SHIFT);
 // a store beyond that adds a level on top.  Empty nodes are freed at once,
 // so every node in the tree leads to at least one entry.
+//
+// marks_set counts, for each mark, the times it was set on an entry that
+// did not have it: a running total that never goes down.  The page cache
+// reads it before and after a writeback to learn how many folios that
+// writeback tagged, without asking the code that tags (the lab's).
 struct xarray {
   struct xa_node *head;     // the root node, or 0 when empty
+  unsigned long marks_set[XA_MAX_MARKS];
 };
 
 #define XA_INIT { 0 }

@@ -105,7 +105,7 @@ push_args(pagetable_t pagetable, uint64 top, uint64 bottom, char **argv, uint64 
 // ending with 0.  Returns argc (it becomes a0, main's first argument), or
 // -errno with the process unchanged.
 int
-kexec(const char *path, char **argv)
+kernel_execve(const char *path, char **argv)
 {
   struct proc *p = myproc();
   struct elfhdr elf;

@@ -472,7 +472,7 @@ forkret(void)
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     p->cwd = namei("/");
     char *argv[] = { "/init", 0 };
-    int r = kexec("/init", argv);
+    int r = kernel_execve("/init", argv);
     if (r < 0)
       panic("cannot exec /init (error %d)", -r);
     p->trapframe->a0 = r;

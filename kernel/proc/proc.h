@@ -145,6 +145,6 @@ int either_copyin(void *dst, int user_src, uint64 src, uint64 len);
 void swtch(struct context *old, struct context *new);
 
 // exec.c
-int kexec(const char *path, char **argv);
+int kernel_execve(const char *path, char **argv);
 
 #endif

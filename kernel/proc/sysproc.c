@@ -7,7 +7,6 @@
 #include "proc/proc.h"
 #include "proc/syscall.h"
 #include "trap/trap.h"
-#include "dev/poweroff.h"
 #include "fs/sync.h"
 
 int64
@@ -111,6 +110,6 @@ sys_poweroff(void)
 
   if (code < 0 || code > 255)
     return -EINVAL;
-  sync_all();
+  sync_filesystem();
   poweroff(code);
 }

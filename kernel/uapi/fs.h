@@ -69,9 +69,9 @@ struct dinode {
 // When n > 0, log block i (at logstart + 1 + i) holds the new contents of
 // block[i], and replay copies it there.  The checksum covers n, block[]
 // and the contents of the n logged blocks, so a torn or stale log is never
-// replayed.  The checksum is 32-bit FNV-1a (offset basis 2166136261,
-// prime 16777619) over, in order: the little-endian bytes of n, of seq, of
-// block[0..n-1], then the BSIZE bytes of each logged block 0..n-1.
+// replayed.  The checksum is 32-bit FNV-1a over, in order: the
+// little-endian bytes of n, of seq, of block[0..n-1], then the BSIZE bytes
+// of each logged block 0..n-1 (log_checksum_start() and fnv1a() below).
 #define LOG_MAGIC   0x474f4c51  // "QLOG"
 #define LOGMIN      41          // the smallest nlog the kernel will mount
 #define LOGMAX      ((BSIZE - 16) / sizeof(uint32_t))
@@ -82,6 +82,40 @@ struct logheader {
   uint32_t checksum;            // FNV-1a, as described above
   uint32_t block[LOGMAX];       // home block number of each logged block
 };
+
+// The checksum, computed in two steps so that the logged blocks need not
+// lie side by side in memory:
+//
+//   uint32_t h = log_checksum_start(lh);
+//   for each logged block i: h = fnv1a(h, contents of block i, BSIZE);
+//
+// Both the kernel and the host tools (mkfs, fsck) use these, so the
+// on-disk format has this one definition.  The machines that run either
+// are little-endian, so a field's bytes in memory are the bytes to hash.
+#define FNV1A_BASIS 2166136261u
+#define FNV1A_PRIME 16777619u
+
+// Continue the 32-bit FNV-1a hash h over n more bytes.
+static inline uint32_t
+fnv1a(uint32_t h, const void *p, uint64_t n)
+{
+  const uint8_t *s = (const uint8_t *)p;
+
+  for (uint64_t i = 0; i < n; i++)
+    h = (h ^ s[i]) * FNV1A_PRIME;
+  return h;
+}
+
+// The hash of n, seq and block[0..n-1]; lh->n must be at most LOGMAX.
+static inline uint32_t
+log_checksum_start(const struct logheader *lh)
+{
+  uint32_t h = FNV1A_BASIS;
+
+  h = fnv1a(h, &lh->n, sizeof(lh->n));
+  h = fnv1a(h, &lh->seq, sizeof(lh->seq));
+  return fnv1a(h, lh->block, lh->n * sizeof(lh->block[0]));
+}
 
 // Directory entries.  A directory is a file of these; inum 0 is a free slot.
 #define DIRSIZ 60

@@ -14,6 +14,7 @@
 #include "proc/syscall.h"
 #include "dev/blk.h"
 #include "dev/virtio_blk.h"
+#include "debug/debug.h"
 
 #define SCRATCH 1          // the scratch disk's number
 #define WINDOW 32          // requests in flight at once

@@ -10,10 +10,12 @@
 #include "proc/syscall.h"
 #include "dev/blk.h"
 #include "mm/pagemap.h"
-#include "mm/throttle.h"
+#include "mm/vmstat.h"
+#include "mm/writeback.h"
 #include "fs/fs.h"
 #include "fs/file.h"
 #include "fs/log.h"
+#include "debug/debug.h"
 
 // Count the marks of a mapping's folios.
 static uint64
@@ -95,12 +97,12 @@ sys_wbstat(void)
   st.disk_flushes = bs.flushes;
   st.disk_errors = bs.errors;
   st.log_commits = log_commits();
-  st.nr_cached = pcstat.nr_cached;
-  st.nr_dirty = pcstat.nr_dirty;
-  st.nr_writeback = pcstat.nr_writeback;
-  st.pages_dirtied = pcstat.pages_dirtied;
-  st.pages_written = pcstat.pages_written;
-  st.pages_reclaimed = pcstat.pages_reclaimed;
+  st.nr_cached = global_node_page_state(NR_FILE_PAGES);
+  st.nr_dirty = global_node_page_state(NR_FILE_DIRTY);
+  st.nr_writeback = global_node_page_state(NR_WRITEBACK);
+  st.pages_dirtied = global_node_page_state(NR_DIRTIED);
+  st.pages_written = global_node_page_state(NR_WRITTEN);
+  st.pages_reclaimed = global_node_page_state(NR_RECLAIMED);
   st.throttled = nr_throttled;
   st.self_tagged = myproc()->wb_tagged;
   st.self_written = myproc()->wb_written;

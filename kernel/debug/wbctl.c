@@ -15,16 +15,18 @@
 #include "mm/mm.h"
 #include "mm/folio.h"
 #include "mm/pagemap.h"
+#include "mm/vmstat.h"
 #include "mm/writeback.h"
 #include "proc/proc.h"
 #include "proc/syscall.h"
 #include "fs/fs.h"
 #include "fs/file.h"
+#include "debug/debug.h"
 
 static struct sleeplock wbctl_lock;   // one wbctl at a time
 
 void
-wbtest_init(void)
+wbctl_init(void)
 {
   initsleeplock(&wbctl_lock, "wbctl");
 }
@@ -49,7 +51,7 @@ clean_behind_the_back(struct address_space *mapping, pgoff_t index)
   if (folio_trylock(folio)) {
     if (folio->mapping == mapping && !folio_test_writeback(folio) &&
         folio_test_clear_flag(folio, PG_dirty))
-      pcstat_add(nr_dirty, -1);
+      mod_node_page_state(NR_FILE_DIRTY, -1);
     folio_unlock(folio);
   }
   folio_put(folio);
