@@ -28,10 +28,32 @@ FSIMG_MB ?= 128
 
 # ---------------------------------------------------------------- toolchain
 
-# The RISC-V cross compiler: the first prefix that has a gcc on PATH.
+# The tools: the first RISC-V cross compiler prefix (of TOOLPREFIXES) with
+# a gcc on PATH, QEMU, and the first Python (of PYTHONS) that can import
+# pytest (a pyenv python3 early on PATH often cannot; Debian's
+# /usr/bin/python3 can).  Looking for them takes a dozen process starts,
+# and `make qemu` runs hundreds of times a term, so what was found is kept
+# in .tools.mk (see "tool checks" below) and looked for again only when
+# PATH changes, a tool found last time is gone or replaced, or a command
+# needs a tool that was missing.
 TOOLPREFIXES := riscv64-unknown-elf- riscv64-linux-gnu- riscv64-elf- riscv64-unknown-linux-gnu-
-ifndef TOOLPREFIX
-TOOLPREFIX := $(firstword $(foreach p,$(TOOLPREFIXES),$(if $(shell command -v $(p)gcc 2>/dev/null),$(p))))
+PYTHONS := python3 /usr/bin/python3 /usr/local/bin/python3
+QEMU ?= qemu-system-riscv64
+HOSTCC ?= gcc
+
+# Debian/Ubuntu packages for everything: build, boot, debug, test, pictures.
+DEB_PACKAGES := make gcc libc6-dev gcc-riscv64-unknown-elf qemu-system-misc \
+                gdb-multiarch python3 python3-pytest python3-matplotlib
+
+# What the command line's goals need: cc to build, qemu to boot, python to
+# test.  Goals that need none of them read no tool stamp.
+TOOLFREE_GOALS := clean deps starter handin gradescope
+NEED := $(strip cc \
+  $(if $(filter qemu qemu-gdb test run-tests grade bench,$(MAKECMDGOALS)),qemu) \
+  $(if $(filter test run-tests grade bench,$(MAKECMDGOALS)),python))
+TOOLS_MK := .tools.mk
+ifneq ($(or $(filter-out $(TOOLFREE_GOALS),$(MAKECMDGOALS)),$(if $(MAKECMDGOALS),,all)),)
+include $(TOOLS_MK)
 endif
 
 CC      = $(TOOLPREFIX)gcc
@@ -39,24 +61,10 @@ AS      = $(TOOLPREFIX)as
 LD      = $(TOOLPREFIX)ld
 OBJCOPY = $(TOOLPREFIX)objcopy
 OBJDUMP = $(TOOLPREFIX)objdump
-HOSTCC ?= gcc
-
-QEMU ?= qemu-system-riscv64
-
-# Python for the tests: the first interpreter that can import pytest (a pyenv
-# python3 early on PATH often cannot; Debian's /usr/bin/python3 can).
-ifndef PYTHON
-PYTHON := $(firstword $(foreach p,python3 /usr/bin/python3 /usr/local/bin/python3,$(if $(shell $(p) -c 'import pytest' 2>/dev/null && echo y),$(p))))
-endif
-
-# Debian/Ubuntu packages for everything: build, boot, debug, test, pictures.
-DEB_PACKAGES := make gcc libc6-dev gcc-riscv64-unknown-elf qemu-system-misc \
-                gdb-multiarch python3 python3-pytest python3-matplotlib
 
 # No floating point anywhere: the kernel never saves FP registers, and user
 # programs run with the FPU off.  gcc 12 needs zicsr/zifencei named; older
-# compilers reject the names, so probe for them.
-ARCH := $(if $(shell $(CC) -march=rv64imac_zicsr_zifencei -mabi=lp64 -E -x c /dev/null >/dev/null 2>&1 && echo y),rv64imac_zicsr_zifencei,rv64imac)
+# compilers reject the names, so the tool check probes for them (ARCH).
 
 COMMON_CFLAGS = -Wall -Werror -O2 -fno-omit-frame-pointer -ggdb -gdwarf-4 \
   -march=$(ARCH) -mabi=lp64 -mcmodel=medany -mno-relax \
@@ -78,10 +86,10 @@ $(K)/kernel: $(KOBJS) $(K)/kernel.ld
 	$(OBJDUMP) -S $@ > $(K)/kernel.asm
 	$(OBJDUMP) -t $@ | sed '1,/SYMBOL TABLE/d; s/ .* / /; /^$$/d' > $(K)/kernel.sym
 
-$(K)/%.o: $(K)/%.c | toolchain
+$(K)/%.o: $(K)/%.c
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-$(K)/%.o: $(K)/%.S | toolchain
+$(K)/%.o: $(K)/%.S
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 # ---------------------------------------------------------------- user
@@ -93,10 +101,10 @@ UPROGS   := $(patsubst $(U)/%.c,$(U)/_%,$(sort $(wildcard $(U)/*.c)))
 
 UCFLAGS = $(COMMON_CFLAGS) -I. -I$(U)
 
-$(U)/%.o: $(U)/%.c | toolchain
+$(U)/%.o: $(U)/%.c
 	$(CC) $(UCFLAGS) -c -o $@ $<
 
-$(U)/%.o: $(U)/%.S | toolchain
+$(U)/%.o: $(U)/%.S
 	$(CC) $(UCFLAGS) -c -o $@ $<
 
 $(U)/_%: $(U)/%.o $(ULIBOBJS) $(U)/user.ld
@@ -129,23 +137,18 @@ QEMUOPTS = -machine virt,aclint=on -bios none -kernel $(K)/kernel -m $(MEM) -smp
            -nographic -global virtio-mmio.force-legacy=false $(QEMUDRIVE)
 
 # A gdb port of one's own, so that users sharing a machine do not collide.
-GDBPORT := $(shell expr `id -u` % 5000 + 25000)
+GDBPORT = $(shell expr `id -u` % 5000 + 25000)
 
 all: $(K)/kernel fs.img mkfs/fsck
 
-# Each of these first checks the tools (installing what is missing), then
-# runs make again, so that tools found only now are picked up.
-qemu:
-	@$(MAKE) --no-print-directory check-tools NEED="cc qemu"
-	@$(MAKE) --no-print-directory $(K)/kernel fs.img
+# The tools were checked when .tools.mk was read (see "tool checks").
+qemu: $(K)/kernel fs.img
 	$(QEMU) $(QEMUOPTS)
 
 .gdbinit: $(K)/gdbinit.tmpl
 	sed "s/:1234/:$(GDBPORT)/" < $< > $@
 
-qemu-gdb:
-	@$(MAKE) --no-print-directory check-tools NEED="cc qemu"
-	@$(MAKE) --no-print-directory $(K)/kernel fs.img .gdbinit
+qemu-gdb: $(K)/kernel fs.img .gdbinit
 	@echo "*** QEMU is waiting for gdb on port $(GDBPORT).  In another window, run:" 1>&2
 	@echo "***   gdb-multiarch -x .gdbinit" 1>&2
 	$(QEMU) $(QEMUOPTS) -S -gdb tcp::$(GDBPORT)
@@ -154,22 +157,16 @@ qemu-gdb:
 
 PYTEST = $(PYTHON) -m pytest -q -p no:cacheprovider
 
-test:
-	@$(MAKE) --no-print-directory check-tools NEED="cc qemu python"
-	@$(MAKE) --no-print-directory all
-	$(MAKE) --no-print-directory run-tests
+test: all
+	$(PYTEST) grade
 
 run-tests:
 	$(PYTEST) grade
 
-grade:
-	@$(MAKE) --no-print-directory check-tools NEED="cc qemu python"
-	@$(MAKE) --no-print-directory all
+grade: all
 	$(PYTHON) grade/grade.py $(if $(LAB),--lab $(LAB)) $(if $(T),-k "$(T)")
 
-bench:
-	@$(MAKE) --no-print-directory check-tools NEED="cc qemu python"
-	@$(MAKE) --no-print-directory all
+bench: all
 	$(PYTHON) grade/bench.py
 
 # ---------------------------------------------------------------- labs
@@ -194,34 +191,69 @@ gradescope:
 
 # ---------------------------------------------------------------- tool checks
 
-# check-tools makes sure the tools named in NEED exist: what is missing is
-# installed by `make deps` on Debian/Ubuntu; elsewhere the exact command to
-# run is printed.
-toolchain:
-	@test -n "$(TOOLPREFIX)" || { \
-	  echo "No RISC-V cross compiler found (tried: $(TOOLPREFIXES:%=%gcc))."; \
-	  echo "Install it with: make deps   (or: sudo apt-get install gcc-riscv64-unknown-elf)"; \
-	  exit 1; }
+# .tools.mk records the tools that were found.  It is made again when PATH
+# (or QEMU, or HOSTCC) has changed since, when a tool it names is gone or newer than it, or when
+# the goals NEED a tool it lacks; make then reads the new one and starts
+# over.  Making it installs what the goals need and lack through
+# `make deps` (on Debian and Ubuntu), or says exactly what to install.
+TOOLS_KEY_NOW := $(PATH)|$(QEMU)|$(HOSTCC)
+TOOLS_STALE := $(filter-out $(wildcard $(TOOL_FILES)),$(TOOL_FILES)) \
+               $(filter-out $(TOOLS_HAVE),$(NEED))
+ifneq ($(TOOLS_KEY),$(TOOLS_KEY_NOW))
+TOOLS_STALE += key
+endif
+ifneq ($(strip $(TOOLS_STALE)),)
+$(TOOLS_MK): FORCE
+endif
 
-check-tools:
-	@missing=""; \
-	case "$(NEED)" in *cc*) [ -n "$(TOOLPREFIX)" ] || missing="$$missing riscv64-gcc"; \
-	  command -v $(HOSTCC) >/dev/null || missing="$$missing gcc";; esac; \
-	case "$(NEED)" in *qemu*) command -v $(QEMU) >/dev/null || missing="$$missing qemu";; esac; \
-	case "$(NEED)" in *python*) [ -n "$(PYTHON)" ] || missing="$$missing python3-pytest";; esac; \
-	if [ -n "$$missing" ]; then \
+# find_tools sets prefix, python, qemu, have (the tools of cc qemu python
+# that are there) and missing (what lacks, by package).
+define find_tools
+find_tools() { \
+  prefix=""; for p in $(TOOLPREFIXES); do \
+    if command -v "$${p}gcc" >/dev/null; then prefix=$$p; break; fi; done; \
+  python=""; for p in $(PYTHONS); do \
+    if $$p -c 'import pytest' 2>/dev/null; then python=$$p; break; fi; done; \
+  qemu=$$(command -v $(QEMU) || true); have=""; missing=""; \
+  if [ -n "$$prefix" ] && command -v $(HOSTCC) >/dev/null; then have="cc"; \
+  else missing="gcc-riscv64-unknown-elf gcc"; fi; \
+  if [ -n "$$qemu" ]; then have="$$have qemu"; else missing="$$missing qemu-system-misc"; fi; \
+  if [ -n "$$python" ]; then have="$$have python"; else missing="$$missing python3-pytest"; fi; \
+}
+endef
+
+# Fails when a tool the goals need is still missing, or QEMU is too old.
+$(TOOLS_MK):
+	@$(find_tools); find_tools; \
+	for t in $(NEED); do case " $$have " in *" $$t "*) ;; *) lack=1;; esac; done; \
+	if [ -n "$$lack" ]; then \
 	  echo "Missing:$$missing.  Installing the packages Quire needs (make deps)."; \
-	  $(MAKE) --no-print-directory deps || exit 1; \
-	fi; \
-	if command -v $(QEMU) >/dev/null; then \
-	  v=$$($(QEMU) --version | sed -n 's/.*version \([0-9]*\)\.\([0-9]*\).*/\1 \2/p'); \
-	  set -- $$v; \
+	  $(MAKE) --no-print-directory deps || exit 1; find_tools; fi; \
+	for t in $(NEED); do case " $$have " in *" $$t "*) ;; *) \
+	  echo "Still missing: $$t.  Install the packages: $(DEB_PACKAGES)"; exit 1;; esac; done; \
+	if [ -n "$$qemu" ]; then \
+	  v=$$($$qemu --version | sed -n 's/.*version \([0-9]*\)\.\([0-9]*\).*/\1 \2/p'); set -- $$v; \
 	  if [ -z "$$1" ] || [ "$$1" -lt 7 ] || { [ "$$1" -eq 7 ] && [ "$$2" -lt 2 ]; }; then \
-	    echo "$(QEMU) is version $$1.$$2; Quire needs QEMU 7.2 or later."; \
+	    echo "$$qemu is version $$1.$$2; Quire needs QEMU 7.2 or later."; \
 	    echo "On Debian 12 or Ubuntu 23.04 and later: sudo apt-get install qemu-system-misc"; \
-	    exit 1; \
-	  fi; \
-	fi
+	    case " $(NEED) " in *" qemu "*) exit 1;; esac; have=$$(echo $$have | sed 's/qemu//'); \
+	  fi; fi; \
+	arch=rv64imac; \
+	if [ -n "$$prefix" ] && $${prefix}gcc -march=rv64imac_zicsr_zifencei -mabi=lp64 \
+	     -E -x c /dev/null >/dev/null 2>&1; then arch=rv64imac_zicsr_zifencei; fi; \
+	files=""; for f in $${prefix:+$${prefix}gcc} $$qemu $$python; do \
+	  files="$$files $$(command -v $$f)"; done; \
+	{ echo "# Made by make: the tools found (Makefile, tool checks).  Safe to delete."; \
+	  echo 'TOOLS_KEY := $(TOOLS_KEY_NOW)'; echo "TOOLS_HAVE := $$have"; \
+	  echo "TOOL_FILES :=$$files"; echo "TOOLPREFIX ?= $$prefix"; \
+	  echo "PYTHON ?= $$python"; echo "ARCH := $$arch"; } > $@.tmp && mv $@.tmp $@
+
+# For setup scripts: make check-tools NEED="cc qemu python" installs and
+# checks, and does nothing else.
+check-tools:
+	@:
+
+FORCE:
 
 deps:
 	@if ! command -v apt-get >/dev/null; then \
@@ -238,12 +270,12 @@ deps:
 # ---------------------------------------------------------------- cleaning
 
 clean:
-	rm -f $(K)/kernel $(K)/kernel.asm $(K)/kernel.sym .gdbinit fs.img \
+	rm -f $(K)/kernel $(K)/kernel.asm $(K)/kernel.sym .gdbinit fs.img .tools.mk \
 	  mkfs/mkfs mkfs/fsck $(U)/_* $(U)/initcode $(U)/initcode.out
 	find $(K) $(U) -name '*.[od]' -delete
 	rm -rf grade/__pycache__ grade/work
 
 -include $(KOBJS:.o=.d) $(ULIBOBJS:.o=.d) $(UPROGS:$(U)/_%=$(U)/%.d)
 
-.PHONY: all qemu qemu-gdb test run-tests grade bench toolchain check-tools deps clean \
+.PHONY: all qemu qemu-gdb test run-tests grade bench check-tools deps clean FORCE \
         starter handin gradescope

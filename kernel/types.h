@@ -6,13 +6,8 @@
 #include <stddef.h>
 #include <stdbool.h>
 
-typedef unsigned int   uint;
-typedef unsigned short ushort;
-typedef unsigned char  uchar;
-typedef uint8_t  uint8;
-typedef uint16_t uint16;
-typedef uint32_t uint32;
-typedef uint64_t uint64;
+#include "uapi/types.h"
+
 typedef int64_t  int64;
 typedef int32_t  int32;
 

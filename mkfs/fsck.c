@@ -117,11 +117,9 @@ note(const char *fmt, ...)
 
   if (!verbose)
     return;
-  fprintf(stderr, "fsck: ");
   va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
+  vcomplain("fsck", fmt, ap);
   va_end(ap);
-  fputc('\n', stderr);
 }
 
 // Usage and I/O errors: on stderr, exit 2.
@@ -130,11 +128,9 @@ fail(const char *fmt, ...)
 {
   va_list ap;
 
-  fprintf(stderr, "fsck: ");
   va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
+  vcomplain("fsck", fmt, ap);
   va_end(ap);
-  fputc('\n', stderr);
   exit(2);
 }
 

@@ -1,10 +1,19 @@
 // Helpers shared by mkfs and fsck.  See fsutil.h.
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "fsutil.h"
+
+void
+vcomplain(const char *prog, const char *fmt, va_list ap)
+{
+  fprintf(stderr, "%s: ", prog);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+}
 
 int
 read_block(int fd, uint32_t b, void *buf)

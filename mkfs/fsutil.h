@@ -4,6 +4,7 @@
 #ifndef QUIRE_MKFS_FSUTIL_H
 #define QUIRE_MKFS_FSUTIL_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,6 +27,9 @@ _Static_assert(BSIZE % sizeof(struct dinode) == 0, "inodes straddle blocks");
 _Static_assert(sizeof(struct dirent) == 64, "dirent layout");
 _Static_assert(BSIZE % sizeof(struct dirent) == 0, "dirents straddle blocks");
 _Static_assert(sizeof(struct logheader) == BSIZE, "log header is one block");
+
+// Print "prog: message" and a newline on stderr.
+void vcomplain(const char *prog, const char *fmt, va_list ap);
 
 // Read block b of the image into buf (BSIZE bytes).  Bytes past the end
 // of the file read as zeros.  Returns 0, or -1 with errno set.

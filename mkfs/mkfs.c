@@ -64,11 +64,9 @@ die(const char *fmt, ...)
 {
   va_list ap;
 
-  fprintf(stderr, "mkfs: ");
   va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
+  vcomplain("mkfs", fmt, ap);
   va_end(ap);
-  fputc('\n', stderr);
   if (created)
     unlink(image);
   exit(1);

@@ -4,7 +4,8 @@
 
 static char buf[8192];
 
-// Copy everything from fd to standard output; name is used in messages.
+// Copy everything from fd to standard output; name (0: standard input)
+// is used in messages.
 static int
 copy(int fd, const char *name)
 {
@@ -13,7 +14,7 @@ copy(int fd, const char *name)
     if (n == 0)
       return 0;
     if (n < 0) {
-      fprintf(2, "cat: %s: %s\n", name, strerror(errno));
+      fprintf(2, "cat: %s: %s\n", name ? name : "standard input", strerror(errno));
       return -1;
     }
     // A write may take less than asked (a pipe whose reader is slow, say).
@@ -31,21 +32,5 @@ copy(int fd, const char *name)
 int
 main(int argc, char *argv[])
 {
-  int status = 0;
-
-  if (argc < 2)
-    exit(copy(0, "standard input") < 0 ? 1 : 0);
-
-  for (int i = 1; i < argc; i++) {
-    int fd = open(argv[i], O_RDONLY);
-    if (fd < 0) {
-      fprintf(2, "cat: %s: %s\n", argv[i], strerror(errno));
-      status = 1;
-      continue;
-    }
-    if (copy(fd, argv[i]) < 0)
-      status = 1;
-    close(fd);
-  }
-  exit(status);
+  exit(each_file(argc, argv, 1, copy));
 }

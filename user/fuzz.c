@@ -298,17 +298,6 @@ rand_argv(void)
 
 // ---------------------------------------------------------------- calls
 
-static long
-raw_syscall(long num, long a0, long a1, long a2)
-{
-  register long r0 asm("a0") = a0;
-  register long r1 asm("a1") = a1;
-  register long r2 asm("a2") = a2;
-  register long r7 asm("a7") = num;
-  asm volatile("ecall" : "+r"(r0) : "r"(r1), "r"(r2), "r"(r7) : "memory");
-  return r0;
-}
-
 static int nsuspicious;
 
 static void
@@ -602,33 +591,6 @@ one_call(void)
 // ---------------------------------------------------------------- setup
 
 static void
-rmtree(const char *path, int depth)
-{
-  // Try the plain unlink first: it removes files, device nodes (which
-  // stat cannot open when no driver exists) and empty directories.
-  if (unlink(path) == 0 || errno != ENOTEMPTY || depth > 20)
-    return;
-  int fd = open(path, O_RDONLY);
-  if (fd < 0)
-    return;
-  struct dirent de;
-  char sub[256];
-  while (read(fd, &de, sizeof(de)) == sizeof(de)) {
-    if (de.inum == 0)
-      continue;
-    char name[DIRSIZ + 1];
-    memmove(name, de.name, DIRSIZ);
-    name[DIRSIZ] = '\0';
-    if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-      continue;
-    if (snprintf(sub, sizeof(sub), "%s/%s", path, name) < (int)sizeof(sub))
-      rmtree(sub, depth + 1);
-  }
-  close(fd);
-  unlink(path);
-}
-
-static void
 worker(int ncalls, uint64 seed)
 {
   srand(seed);
@@ -669,7 +631,7 @@ main(int argc, char *argv[])
   }
   printf("fuzz: %ld calls in %ld processes, seed %lu\n", ncalls, nprocs, (unsigned long)seed);
 
-  rmtree(HOME, 0);
+  rmtree(HOME);
   // A leftover that could not be removed is reused rather than refused.
   if ((mkdir(HOME) < 0 && errno != EEXIST) || chdir(HOME) < 0) {
     fprintf(2, "fuzz: %s: %s\n", HOME, strerror(errno));
@@ -725,7 +687,7 @@ main(int argc, char *argv[])
 
   chdir("/");
   if (!keep)
-    rmtree(HOME, 0);
+    rmtree(HOME);
   uint64 ms = uptime_ms() - t0;
   printf("fuzz: done %ld calls in %lu ms%s\n", done, (unsigned long)ms,
          failures ? " (some workers died)" : "");

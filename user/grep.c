@@ -112,8 +112,9 @@ match_line(const char *s, const char *end)
 
 static char buf[4096];
 static int matched;
+static int show_names;   // more than one file: prefix lines with the name
 
-// Print each matching line of fd; prefix lines with name if not NULL.
+// Print each matching line of fd (name: 0 for standard input).
 static int
 grep_fd(int fd, const char *name)
 {
@@ -141,7 +142,7 @@ grep_fd(int fd, const char *name)
       }
       if (match_line(line, nl)) {
         matched = 1;
-        if (name != NULL)
+        if (show_names)
           printf("%s:%.*s\n", name, (int)(nl - line), line);
         else
           printf("%.*s\n", (int)(nl - line), line);
@@ -160,8 +161,6 @@ grep_fd(int fd, const char *name)
 int
 main(int argc, char *argv[])
 {
-  int status = 0;
-
   if (argc < 2) {
     fprintf(2, "usage: grep pattern [file...]\n");
     exit(1);
@@ -170,20 +169,7 @@ main(int argc, char *argv[])
     fprintf(2, "grep: pattern too long\n");
     exit(1);
   }
-  if (argc == 2) {
-    if (grep_fd(0, NULL) < 0)
-      status = 1;
-  }
-  for (int i = 2; i < argc; i++) {
-    int fd = open(argv[i], O_RDONLY);
-    if (fd < 0) {
-      fprintf(2, "grep: %s: %s\n", argv[i], strerror(errno));
-      status = 1;
-      continue;
-    }
-    if (grep_fd(fd, argc > 3 ? argv[i] : NULL) < 0)
-      status = 1;
-    close(fd);
-  }
+  show_names = argc > 3;
+  int status = each_file(argc, argv, 2, grep_fd);
   exit(status || !matched ? 1 : 0);
 }

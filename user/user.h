@@ -18,14 +18,8 @@
 #include "kernel/uapi/wbtrace.h"
 #include "kernel/uapi/wbctl.h"
 
-// xv6's short type names.
-typedef unsigned int   uint;
-typedef unsigned short ushort;
-typedef unsigned char  uchar;
-typedef uint8_t  uint8;
-typedef uint16_t uint16;
-typedef uint32_t uint32;
-typedef uint64_t uint64;
+#include "kernel/uapi/types.h"      // xv6's short type names
+
 typedef int64_t  off_t;
 typedef int64_t  ssize_t;
 
@@ -82,6 +76,7 @@ int sysctl(int name, int64_t newval, int64_t *oldval);  // writeback tunables
 int wbtrace(struct wbtrace_event *buf, int n, uint64 since);  // trace events after since
 int rawdisk(int op, uint64 blockno, void *buf, int nblocks);  // bench only
 int wbctl(int fd, struct wbctl *c);  // run one writeback (uapi/wbctl.h)
+long raw_syscall(long num, long a0, long a1, long a2);  // any call, -errno back
 
 // ---- ulib: strings and memory
 int stat(const char *path, struct stat *st);
@@ -99,6 +94,9 @@ int strcmp(const char *a, const char *b);
 int strncmp(const char *a, const char *b, size_t n);
 size_t strlen(const char *s);
 char *gets(char *buf, int max);
+int rmtree(const char *path);  // remove a file or a directory tree
+int each_arg(int argc, char *argv[], const char *usage, int (*op)(const char *arg));
+int each_file(int argc, char *argv[], int first, int (*fn)(int fd, const char *name));
 int atoi(const char *s);
 long strtol(const char *s, char **end, int base);
 const char *strerror(int err);

@@ -217,17 +217,6 @@ checkpat(const void *src, uint64 off, int n, uint64 seed)
   return -1;
 }
 
-static long
-raw_syscall(long num, long a0, long a1, long a2)
-{
-  register long r0 asm("a0") = a0;
-  register long r1 asm("a1") = a1;
-  register long r2 asm("a2") = a2;
-  register long r7 asm("a7") = num;
-  asm volatile("ecall" : "+r"(r0) : "r"(r1), "r"(r2), "r"(r7) : "memory");
-  return r0;
-}
-
 static int
 allzero(const void *p, int n)
 {
@@ -2697,35 +2686,6 @@ static struct test tests[] = {
 #define NTESTS ((int)(sizeof(tests) / sizeof(tests[0])))
 
 #define ROOT "/utmp"
-
-// Remove path and, if it is a directory, everything below it.  Best
-// effort: used to clear leftovers of earlier (possibly crashed) runs.
-static void
-rmtree(const char *path)
-{
-  // Try the plain unlink first: it removes files, device nodes (which
-  // stat cannot open when no driver exists) and empty directories.
-  if (unlink(path) == 0 || errno != ENOTEMPTY)
-    return;
-  int fd = open(path, O_RDONLY);
-  if (fd < 0)
-    return;
-  struct dirent de;
-  char sub[256];
-  while (read(fd, &de, sizeof(de)) == sizeof(de)) {
-    if (de.inum == 0)
-      continue;
-    char name[DIRSIZ + 1];
-    memmove(name, de.name, DIRSIZ);
-    name[DIRSIZ] = '\0';
-    if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-      continue;
-    if (snprintf(sub, sizeof(sub), "%s/%s", path, name) < (int)sizeof(sub))
-      rmtree(sub);
-  }
-  close(fd);
-  unlink(path);
-}
 
 // Run one test; returns 1 if it passed.
 static int

@@ -33,30 +33,15 @@ count(int fd, const char *name)
     }
   }
   if (n < 0) {
-    fprintf(2, "wc: %s: %s\n", name, strerror(errno));
+    fprintf(2, "wc: %s: %s\n", name ? name : "standard input", strerror(errno));
     return -1;
   }
-  printf("%ld %ld %ld %s\n", lines, words, bytes, name);
+  printf("%ld %ld %ld %s\n", lines, words, bytes, name ? name : "");
   return 0;
 }
 
 int
 main(int argc, char *argv[])
 {
-  int status = 0;
-
-  if (argc < 2)
-    exit(count(0, "") < 0 ? 1 : 0);
-  for (int i = 1; i < argc; i++) {
-    int fd = open(argv[i], O_RDONLY);
-    if (fd < 0) {
-      fprintf(2, "wc: %s: %s\n", argv[i], strerror(errno));
-      status = 1;
-      continue;
-    }
-    if (count(fd, argv[i]) < 0)
-      status = 1;
-    close(fd);
-  }
-  exit(status);
+  exit(each_file(argc, argv, 1, count));
 }

@@ -105,20 +105,16 @@ filestat(struct file *f, uint64 addr)
   return 0;
 }
 
+// Read or write a device through its driver (devsw).
 static int
-devread(struct file *f, uint64 addr, int64 n)
+dev_io(struct file *f, uint64 addr, int64 n, int write)
 {
-  if (f->major < 0 || f->major >= NDEV || !devsw[f->major].read)
-    return -ENXIO;
-  return devsw[f->major].read(1, addr, n > 0x7fffffff ? 0x7fffffff : n);
-}
+  struct devsw *dev = f->major >= 0 && f->major < NDEV ? &devsw[f->major] : 0;
+  int (*fn)(int, uint64, int) = dev == 0 ? 0 : write ? dev->write : dev->read;
 
-static int
-devwrite(struct file *f, uint64 addr, int64 n)
-{
-  if (f->major < 0 || f->major >= NDEV || !devsw[f->major].write)
+  if (fn == 0)
     return -ENXIO;
-  return devsw[f->major].write(1, addr, n > 0x7fffffff ? 0x7fffffff : n);
+  return fn(1, addr, n > 0x7fffffff ? 0x7fffffff : n);
 }
 
 // Read at offset off from an inode file; the offset is not changed.
@@ -155,49 +151,41 @@ file_pwrite(struct file *f, uint64 addr, int64 n, uint64 off)
   return inode_write(f, addr, n, off, &end);
 }
 
+// Read or write at an inode file's offset, and move the offset past the
+// bytes moved (for O_APPEND, past the end the write went to).
+static int64
+inode_rw(struct file *f, uint64 addr, int64 n, int write)
+{
+  acquiresleep(&f->pos_lock);
+  uint64 end = f->off;
+  int64 r = write ? inode_write(f, addr, n, f->off, &end) : file_pread(f, addr, n, f->off);
+  if (r > 0)
+    f->off = write ? end : f->off + r;
+  releasesleep(&f->pos_lock);
+  return r;
+}
+
+// read(2) and write(2) of any open file.
+static int64
+file_io(struct file *f, uint64 addr, int64 n, int write)
+{
+  if (!(write ? f->writable : f->readable))
+    return -EBADF;
+  if (f->type == FD_PIPE)
+    return write ? pipewrite(f->pipe, addr, n) : piperead(f->pipe, addr, n);
+  if (f->type == FD_DEVICE)
+    return dev_io(f, addr, n, write);
+  return inode_rw(f, addr, n, write);
+}
+
 int64
 fileread(struct file *f, uint64 addr, int64 n)
 {
-  if (!f->readable)
-    return -EBADF;
-  switch (f->type) {
-  case FD_PIPE:
-    return piperead(f->pipe, addr, n);
-  case FD_DEVICE:
-    return devread(f, addr, n);
-  case FD_INODE: {
-    acquiresleep(&f->pos_lock);
-    int64 r = file_pread(f, addr, n, f->off);
-    if (r > 0)
-      f->off += r;
-    releasesleep(&f->pos_lock);
-    return r;
-  }
-  default:
-    panic("fileread");
-  }
+  return file_io(f, addr, n, 0);
 }
 
 int64
 filewrite(struct file *f, uint64 addr, int64 n)
 {
-  if (!f->writable)
-    return -EBADF;
-  switch (f->type) {
-  case FD_PIPE:
-    return pipewrite(f->pipe, addr, n);
-  case FD_DEVICE:
-    return devwrite(f, addr, n);
-  case FD_INODE: {
-    acquiresleep(&f->pos_lock);
-    uint64 end = f->off;
-    int64 r = inode_write(f, addr, n, f->off, &end);
-    if (r > 0)
-      f->off = end;
-    releasesleep(&f->pos_lock);
-    return r;
-  }
-  default:
-    panic("filewrite");
-  }
+  return file_io(f, addr, n, 1);
 }

@@ -115,9 +115,11 @@ void free_orphans(uint dev);
 int bmap(struct inode *ip, uint64 bn, int alloc, uint *addr);
 void itrunc(struct inode *ip, uint64 length);
 
-// data.c: file contents.
+// readwrite.c: file contents.
 int64 readi(struct inode *ip, int user_dst, uint64 dst, uint64 off, uint64 n);
 int64 writei(struct inode *ip, int user_src, uint64 src, uint64 off, uint64 n);
+
+// truncate.c: a regular file's size.
 int truncate_file(struct inode *ip, uint64 length);
 
 // dir.c: directories.

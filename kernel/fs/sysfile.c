@@ -88,8 +88,9 @@ argcount(int n)
   return (int64)argraw(n);
 }
 
-int64
-sys_read(void)
+// read(fd, buf, n) and write(fd, buf, n).
+static int64
+sequential_io(int write)
 {
   struct file *f = argfd(0, 0);
   int n = argint(2);
@@ -98,52 +99,51 @@ sys_read(void)
     return -EBADF;
   if (n < 0)
     return -EINVAL;
-  return fileread(f, argaddr(1), n);
+  return write ? filewrite(f, argaddr(1), n) : fileread(f, argaddr(1), n);
+}
+
+int64
+sys_read(void)
+{
+  return sequential_io(0);
 }
 
 int64
 sys_write(void)
 {
-  struct file *f = argfd(0, 0);
-  int n = argint(2);
+  return sequential_io(1);
+}
 
-  if (f == 0)
+// pread(fd, buf, n, off) and pwrite(fd, buf, n, off): I/O at an offset,
+// leaving the file's own offset alone.  Only inode files have offsets.
+static int64
+positional_io(int write)
+{
+  struct file *f = argfd(0, 0);
+  int64 n = argcount(2);
+  int64 off = argraw(3);
+
+  if (f == 0 || !(write ? f->writable : f->readable))
     return -EBADF;
-  if (n < 0)
+  if (f->type != FD_INODE)
+    return -ESPIPE;
+  if (n < 0 || off < 0)
     return -EINVAL;
-  return filewrite(f, argaddr(1), n);
+  if (write)
+    return file_pwrite(f, argaddr(1), n, off);
+  return file_pread(f, argaddr(1), n, off);
 }
 
 int64
 sys_pread(void)
 {
-  struct file *f = argfd(0, 0);
-  int64 n = argcount(2);
-  int64 off = argraw(3);
-
-  if (f == 0 || !f->readable)
-    return -EBADF;
-  if (f->type != FD_INODE)
-    return -ESPIPE;
-  if (n < 0 || off < 0)
-    return -EINVAL;
-  return file_pread(f, argaddr(1), n, off);
+  return positional_io(0);
 }
 
 int64
 sys_pwrite(void)
 {
-  struct file *f = argfd(0, 0);
-  int64 n = argcount(2);
-  int64 off = argraw(3);
-
-  if (f == 0 || !f->writable)
-    return -EBADF;
-  if (f->type != FD_INODE)
-    return -ESPIPE;
-  if (n < 0 || off < 0)
-    return -EINVAL;
-  return file_pwrite(f, argaddr(1), n, off);
+  return positional_io(1);
 }
 
 int64
@@ -598,8 +598,9 @@ sys_ftruncate(void)
   return r;
 }
 
-int64
-sys_fsync(void)
+// fsync(fd) and fdatasync(fd): see vfs_fsync_range() in sync.c.
+static int64
+do_fsync(int datasync)
 {
   struct file *f = argfd(0, 0);
 
@@ -607,19 +608,19 @@ sys_fsync(void)
     return -EBADF;
   if (f->type != FD_INODE)
     return -EINVAL;
-  return vfs_fsync(f, 0);
+  return vfs_fsync(f, datasync);
+}
+
+int64
+sys_fsync(void)
+{
+  return do_fsync(0);
 }
 
 int64
 sys_fdatasync(void)
 {
-  struct file *f = argfd(0, 0);
-
-  if (f == 0)
-    return -EBADF;
-  if (f->type != FD_INODE)
-    return -EINVAL;
-  return vfs_fsync(f, 1);
+  return do_fsync(1);
 }
 
 int64

@@ -249,40 +249,42 @@ user_page(pagetable_t pagetable, uint64 va, int write)
   return PTE2PA(*pte);
 }
 
+// Copy len bytes between the kernel buffer kbuf and user address uva, a
+// page at a time: to the user (to_user) or from it.  0, or -1 if part of
+// the range is not mapped, or not writable when copying to it.
+static int
+copy_user(pagetable_t pagetable, uint64 uva, char *kbuf, uint64 len, int to_user)
+{
+  while (len > 0) {
+    uint64 va0 = PGROUNDDOWN(uva);
+    uint64 pa0 = user_page(pagetable, va0, to_user);
+    if (pa0 == 0)
+      return -1;
+    uint64 n = MIN(PGSIZE - (uva - va0), len);
+    char *u = (char *)(pa0 + (uva - va0));
+    if (to_user)
+      memmove(u, kbuf, n);
+    else
+      memmove(kbuf, u, n);
+    len -= n;
+    kbuf += n;
+    uva = va0 + PGSIZE;
+  }
+  return 0;
+}
+
 // Copy len bytes from the kernel to user address dstva.  0 or -1.
 int
 copyout(pagetable_t pagetable, uint64 dstva, const void *src, uint64 len)
 {
-  while (len > 0) {
-    uint64 va0 = PGROUNDDOWN(dstva);
-    uint64 pa0 = user_page(pagetable, va0, 1);
-    if (pa0 == 0)
-      return -1;
-    uint64 n = MIN(PGSIZE - (dstva - va0), len);
-    memmove((void *)(pa0 + (dstva - va0)), src, n);
-    len -= n;
-    src = (const char *)src + n;
-    dstva = va0 + PGSIZE;
-  }
-  return 0;
+  return copy_user(pagetable, dstva, (char *)src, len, 1);
 }
 
 // Copy len bytes from user address srcva into the kernel.  0 or -1.
 int
 copyin(pagetable_t pagetable, void *dst, uint64 srcva, uint64 len)
 {
-  while (len > 0) {
-    uint64 va0 = PGROUNDDOWN(srcva);
-    uint64 pa0 = user_page(pagetable, va0, 0);
-    if (pa0 == 0)
-      return -1;
-    uint64 n = MIN(PGSIZE - (srcva - va0), len);
-    memmove(dst, (void *)(pa0 + (srcva - va0)), n);
-    len -= n;
-    dst = (char *)dst + n;
-    srcva = va0 + PGSIZE;
-  }
-  return 0;
+  return copy_user(pagetable, srcva, dst, len, 0);
 }
 
 // Copy a NUL-terminated string of at most max bytes (NUL included) from
