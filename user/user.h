@@ -1,8 +1,13 @@
 // The user-space API of Quire: system calls and the small C library.
 //
-// Source-compatible with xv6's user.h: an xv6 program builds here after
-// replacing its include lines with #include "user/user.h".  Every system
-// call that fails returns -1 and sets errno (see kernel/uapi/errno.h).
+// Source-compatible with xv6's user.h: a program that uses only the calls
+// of xv6's user.h builds here once its include lines are replaced with
+// #include "user/user.h".  A program that also takes constants from the
+// kernel's headers, as xv6's usertests does (PGSIZE, MAXPATH, ...), needs
+// those too, from their places here (kernel/stat.h, fs.h, fcntl.h and
+// syscall.h are in kernel/uapi/); docs/README.md, "Differences from xv6",
+// says what else differs.  Every system call that fails returns -1 and
+// sets errno (see kernel/uapi/errno.h).
 #ifndef QUIRE_USER_H
 #define QUIRE_USER_H
 
