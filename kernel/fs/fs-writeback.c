@@ -70,7 +70,8 @@ void
 flusher_start(void)
 {
   wb.last_old_flush = ticks;
-  kthread_create("flush-virtio0", flusher, 0);
+  if (kthread_create("flush-virtio0", flusher, 0) == 0)
+    panic("no process slot for the flusher");
 }
 
 // Wake the flusher for a reason (WB_REASON_*).

@@ -359,7 +359,8 @@ committer(void *arg)
 void
 log_start_committer(void)
 {
-  kthread_create("commit", committer, 0);
+  if (kthread_create("commit", committer, 0) == 0)
+    panic("log: no process slot for the commit thread");
 }
 
 uint64

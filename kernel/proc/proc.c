@@ -204,14 +204,15 @@ userinit(void)
 }
 
 // A kernel thread: runs fn(arg) in the kernel with its own stack, sharing
-// the kernel's address space.  fn must never return.
+// the kernel's address space; when fn returns, the thread exits.  Returns
+// 0 when the process table is full.
 struct proc *
 kthread_create(const char *name, void (*fn)(void *), void *arg)
 {
   struct proc *p = allocproc();
 
   if (p == 0)
-    panic("kthread_create: no process slot for %s", name);
+    return 0;
   p->kthread = 1;
   safestrcpy(p->name, name, sizeof(p->name));
   p->kfn = fn;
@@ -314,10 +315,12 @@ exit(int status)
     }
   }
   mmap_exit(p);
-  begin_op();
-  iput(p->cwd);
-  end_op();
-  p->cwd = 0;
+  if (p->cwd) {   // kernel threads have none
+    begin_op();
+    iput(p->cwd);
+    end_op();
+    p->cwd = 0;
+  }
 
   acquire(&wait_lock);
   reparent(p);
@@ -458,8 +461,10 @@ forkret(void)
   release(&p->lock);
 
   if (p->kthread) {
+    // A kernel thread whose function returns exits like a process; init,
+    // its parent, collects it.
     p->kfn(p->karg);
-    panic("kthread %s returned", p->name);
+    exit(0);
   }
 
   if (first) {
