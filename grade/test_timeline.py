@@ -69,13 +69,34 @@ def png_size(path: Path) -> tuple[int, int]:
 @pytest.mark.points(1)
 def test_timeline_from_a_synthetic_dump(tmp_path: Path) -> None:
     trace = tracedump.parse_dump(DUMP)
+    _check_parsing(trace)
+    _check_model(trace)
+    _check_drawing(trace, tmp_path)
+
+
+def _check_parsing(trace: tracedump.Trace) -> None:
+    """tracedump.py: the events of DUMP, and numbers for types and modes,
+    lost events, an overlapping second dump."""
     assert [e.seq for e in trace.events] == list(range(1, 21)), \
         "the parser should keep the 20 events and skip the other lines"
     assert trace.ended and trace.last_seq == 20 and not trace.lost
     assert trace.inodes() == [7, 9]
     assert trace.events[5].mode == tracedump.SYNC_ALL
     assert trace.events[15].mode == tracedump.KUPDATE | tracedump.CYCLIC
+    more = tracedump.parse_dump(
+        "# lost 5 events: seq 21..25 were overwritten\n"
+        "26 4700 12 7 2 0 3 0x8\n"
+        "20 4600 INODE_REQUEUE 9 1 0 2 -\n")
+    assert more.lost == [(21, 25)] and not more.ended
+    assert [e.seq for e in more.events] == [20, 26], "events should be sorted by seq"
+    assert more.events[1].type == "RECLAIM" and more.events[1].mode == tracedump.RECLAIM
+    both = tracedump.parse_dump(DUMP + "\n" + "26 4700 RECLAIM 7 2 0 3 reclaim\n")
+    assert len(both.events) == 21
 
+
+def _check_model(trace: tracedump.Trace) -> None:
+    """tracemodel.py: the pages' states, the writepages calls, the TOWRITE
+    taggings and the life cycle, for DUMP."""
     spans = tracemodel.page_spans(trace)
     by_page: dict[tuple[int, int], list[tuple[str, int, int, bool]]] = {}
     for s in spans:
@@ -112,17 +133,10 @@ def test_timeline_from_a_synthetic_dump(tmp_path: Path) -> None:
     assert len(tracemodel.story_problems(trace, 9)) == 1
     assert tracemodel.story_problems(trace, 9, start_clean=False) == []
 
-    # Numbers for types and modes, lost events, an overlapping second dump.
-    more = tracedump.parse_dump(
-        "# lost 5 events: seq 21..25 were overwritten\n"
-        "26 4700 12 7 2 0 3 0x8\n"
-        "20 4600 INODE_REQUEUE 9 1 0 2 -\n")
-    assert more.lost == [(21, 25)] and not more.ended
-    assert [e.seq for e in more.events] == [20, 26], "events should be sorted by seq"
-    assert more.events[1].type == "RECLAIM" and more.events[1].mode == tracedump.RECLAIM
-    both = tracedump.parse_dump(DUMP + "\n" + "26 4700 RECLAIM 7 2 0 3 reclaim\n")
-    assert len(both.events) == 21
 
+def _check_drawing(trace: tracedump.Trace, tmp_path: Path) -> None:
+    """timeline.py: pictures from Python and from the command line, and
+    refusals when there is nothing to draw."""
     out = timeline.draw_timeline(trace, tmp_path / "all.png")
     width, height = png_size(out)
     assert width >= 800 and height >= 400, f"a {width}x{height} picture is too small to read"
