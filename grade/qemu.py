@@ -20,18 +20,17 @@ shows the last lines the machine printed (the console tail).
 The disk is described by a Drive (drives.py), a stack of QEMU block nodes
 that can slow the disk down, make requests fail or log every write.  This
 module is what tests import: Machine, and with it the names of the modules
-it is built from (settings.py, errors.py, drives.py), listed in __all__.
+it is built from (settings.py, errors.py, drives.py), listed in __all__;
+procs.py makes sure no QEMU outlives the harness.
 """
 
 from __future__ import annotations
 
 import codecs
-import ctypes
 import errno as errno_mod
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -43,6 +42,7 @@ from typing import IO, Iterable, Optional, Pattern, Sequence, Union
 from drives import (Blkdebug, Drive, InjectError, LogWrites, Throttle,
                     probe_drive, qemu_io)
 from errors import TAIL_LINES, Exited, MachineError, Panic, Timeout
+from procs import close_pipes, die_with_parent
 from settings import FS_IMAGE, KERNEL, REPO, qemu_binary, scaled, timeout_scale
 
 __all__ = [
@@ -117,26 +117,6 @@ def _data_extents(fd: int, size: int) -> Iterable[tuple[int, int]]:
 
 
 # ---------------------------------------------------------------- the machine
-
-def _die_with_parent() -> None:
-    """In the child before exec: get SIGKILL if the harness dies, so that a
-    killed test run leaves no QEMU behind (Linux only; harmless elsewhere)."""
-    if _PRCTL is not None:
-        _PRCTL(1, signal.SIGKILL)    # PR_SET_PDEATHSIG
-
-
-def _find_prctl():  # type: ignore[no-untyped-def]
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        return libc.prctl
-    except (OSError, AttributeError):
-        return None
-
-
-_PRCTL = _find_prctl()
-
 
 class Machine:
     """One run of Quire in QEMU.  Use it as a context manager: QEMU is
@@ -224,7 +204,7 @@ class Machine:
         self.proc = subprocess.Popen(
             cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, cwd=self.workdir, bufsize=0,
-            preexec_fn=_die_with_parent)
+            preexec_fn=die_with_parent)
         for target in (self._read_console, self._read_stderr):
             t = threading.Thread(target=target, daemon=True,
                                  name=f"quire-{target.__name__}")
@@ -498,12 +478,7 @@ class Machine:
         """Kill QEMU if it runs, and release pipes and files."""
         self.kill()
         if self.proc is not None:
-            for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
-                try:
-                    if stream is not None:
-                        stream.close()
-                except OSError:
-                    pass
+            close_pipes(self.proc)
         if self._log is not None:
             self._log.close()
             self._log = None

@@ -18,6 +18,7 @@ import time
 from typing import Optional
 
 from errors import MachineError
+from procs import close_pipes
 
 
 class QmpPipe:
@@ -122,10 +123,5 @@ class QmpPipe:
 
     def __exit__(self, *exc: object) -> None:
         self.kill()
-        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
-            try:
-                if stream is not None:
-                    stream.close()
-            except OSError:
-                pass
+        close_pipes(self.proc)
 
