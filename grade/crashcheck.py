@@ -56,7 +56,8 @@ from qemu import KERNEL, MachineError  # noqa: E402
 
 __all__ = ["check_run", "check_states", "main", "make_image", "run_workload"]
 
-
+# The checker the worker processes use.  They are forked, so they inherit
+# it as it is (its caches included) instead of a pickled copy.
 _CHECKER: Optional[Checker] = None
 
 
@@ -91,7 +92,6 @@ def check_states(checker: Checker, states: list[State], workdir: Path, jobs: int
         _CHECKER = None
         for p in workdir.glob("work-*.img"):
             p.unlink()
-
 
 
 def check_run(run: Run, workdir: Path, nrandom: int = 1000, state_seed: int = 1,

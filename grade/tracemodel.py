@@ -172,7 +172,6 @@ def towrite_taggings(trace: Trace, inodes: Optional[Sequence[int]] = None) -> li
     return out
 
 
-
 @dataclass(frozen=True)
 class Call:
     """A ->writepages call on an inode, from WRITEPAGES to WRITEPAGES_END."""
