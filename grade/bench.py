@@ -248,9 +248,9 @@ class Bench:
         with open(scratch, "wb") as f:
             f.truncate((SEQ_MB + 8) * MIB)
         # The scratch disk gets the same cache options as the main disk
-        # (qemu.Drive's defaults: host page cache, guest flushes not synced
-        # to the host) and the same throttling, so the two are compared on
-        # equal terms.  Each disk has a throttle group of its own.
+        # (Drive's defaults, in drives.py: host page cache, guest flushes
+        # not synced to the host) and the same throttling, so the two are
+        # compared on equal terms.  Each disk has a throttle group of its own.
         top = "scratch-file"
         extra = ["-blockdev", f"driver=file,node-name=scratch-file,filename={scratch},"
                  "cache.direct=off,cache.no-flush=on"]
