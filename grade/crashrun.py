@@ -1,8 +1,8 @@
 """Stage 1 of the crash checker: run crashwork under the write log.
 
-The workload runs on a small, new disk image under QEMU's blklogwrites
-driver (LogWrites), which records every write and FLUSH that reaches the
-disk.  The host drives crashwork one step at a time: each time a step's
+The workload runs on a copy of a disk image (make_image makes a small new
+one) under QEMU's blklogwrites driver (LogWrites), which records every
+write and FLUSH that reaches the disk.  The host drives crashwork one step at a time: each time a step's
 "READY k" arrives, it notes the log file's size, which ties everything the
 step printed (its operations, the promises of its fsyncs) to a point in
 the log.  The run is saved as run.json beside base.img (the disk before
@@ -35,6 +35,8 @@ class CheckerError(Exception):
 
 @dataclass
 class Step:
+    """One step of crashwork: what it printed, and where the log was."""
+
     index: int
     log_bytes: int      # the log file's size when READY index was read
     text: str           # what the step printed before READY
@@ -42,6 +44,9 @@ class Step:
 
 @dataclass
 class Run:
+    """A recorded run of the workload: everything the later stages read,
+    saved as run.json."""
+
     seed: int
     nsteps: int
     steps: list[Step]
