@@ -17,109 +17,54 @@ passes, when the kernel panics, or when QEMU exits while something is still
 awaited, a MachineError is raised whose message says what was awaited and
 shows the last lines the machine printed (the console tail).
 
-The disk is described by a Drive, which builds QEMU's -blockdev options as a
-stack of block nodes, from the file on the host up to the raw node the
-virtio disk uses:
-
-    raw "disk"  <-  blkdebug  <-  throttle  <-  blklogwrites  <-  file
-
-Each middle layer is optional: Blkdebug makes chosen requests fail, Throttle
-slows the disk down, LogWrites records every write and flush that reaches
-the disk into a log file (the format of Linux's dm-log-writes).
+The disk is described by a Drive (drives.py), a stack of QEMU block nodes
+that can slow the disk down, make requests fail or log every write.  This
+module is what tests import: Machine, and with it the names of the modules
+it is built from (settings.py, errors.py, drives.py), listed in __all__;
+procs.py makes sure no QEMU outlives the harness.
 """
 
 from __future__ import annotations
 
 import codecs
-import ctypes
-import dataclasses
 import errno as errno_mod
-import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Iterable, Optional, Pattern, Sequence, Union
 
-REPO = Path(__file__).resolve().parent.parent
-KERNEL = REPO / "kernel" / "kernel"
-FS_IMAGE = REPO / "fs.img"
+from drives import (Blkdebug, Drive, InjectError, LogWrites, Throttle,
+                    probe_drive, qemu_io)
+from errors import TAIL_LINES, Exited, MachineError, Panic, Timeout
+from procs import close_pipes, die_with_parent
+from settings import FS_IMAGE, KERNEL, REPO, qemu_binary, scaled, timeout_scale
+
+__all__ = [
+    "Machine", "copy_sparse", "PROMPT", "PANIC",
+    # settings.py
+    "REPO", "KERNEL", "FS_IMAGE", "timeout_scale", "scaled", "qemu_binary",
+    # errors.py
+    "MachineError", "Timeout", "Panic", "Exited", "TAIL_LINES",
+    # drives.py
+    "Drive", "Throttle", "Blkdebug", "InjectError", "LogWrites",
+    "probe_drive", "qemu_io",
+]
 
 # The shell prints "$ " at the start of a line before reading each command.
 PROMPT = re.compile(r"(?m)^\$ ")
 # What the kernel prints when it panics ("panic: ...").
 PANIC = re.compile(r"\bpanic: ")
-# Lines of console output shown in an error message.
-TAIL_LINES = 40
 # A panic message may go on for a few lines (a backtrace); wait this long
 # (scaled) for more output before raising, so the message shows all of it.
 PANIC_GRACE = 1.0
 
 Expect = Union[str, Pattern[str]]
-
-
-# ---------------------------------------------------------------- deadlines
-
-def timeout_scale() -> float:
-    """The factor QUIRE_TIMEOUT_SCALE (default 1) applied to every deadline."""
-    raw = os.environ.get("QUIRE_TIMEOUT_SCALE", "").strip()
-    if not raw:
-        return 1.0
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValueError(f"QUIRE_TIMEOUT_SCALE={raw!r} is not a number") from None
-    if not value > 0 or value == float("inf"):
-        raise ValueError(f"QUIRE_TIMEOUT_SCALE={raw!r} must be a positive number")
-    return value
-
-
-def scaled(seconds: float) -> float:
-    """A deadline in seconds, multiplied by QUIRE_TIMEOUT_SCALE."""
-    return seconds * timeout_scale()
-
-
-def qemu_binary() -> str:
-    """The QEMU to run: $QEMU if set (as in `make QEMU=...`), else the usual name."""
-    return os.environ.get("QEMU") or "qemu-system-riscv64"
-
-
-# ---------------------------------------------------------------- errors
-
-class MachineError(Exception):
-    """Something the test waited for did not happen.  The message has the
-    console tail; `tail` holds it alone."""
-
-    def __init__(self, message: str, tail: str = "", stderr: str = "") -> None:
-        self.reason = message
-        self.tail = tail
-        self.stderr = stderr
-        text = message
-        if stderr.strip():
-            text += "\n--- QEMU's standard error ---\n" + stderr.rstrip()
-        text += f"\n--- console tail (last {TAIL_LINES} lines) ---\n"
-        text += tail.rstrip() if tail.strip() else "(the machine printed nothing)"
-        text += "\n--- end of console ---"
-        super().__init__(text)
-
-
-class Timeout(MachineError):
-    """A deadline passed."""
-
-
-class Panic(MachineError):
-    """The kernel printed a panic message."""
-
-
-class Exited(MachineError):
-    """QEMU exited while something was still awaited."""
 
 
 # ---------------------------------------------------------------- disk images
@@ -171,390 +116,7 @@ def _data_extents(fd: int, size: int) -> Iterable[tuple[int, int]]:
         pos = end
 
 
-# ---------------------------------------------------------------- drives
-
-def _opts(pairs: Sequence[tuple[str, object]]) -> str:
-    """key=value,key=value for QEMU, with commas in values doubled."""
-    out = []
-    for key, value in pairs:
-        if value is None:
-            continue
-        if isinstance(value, bool):
-            value = "on" if value else "off"
-        out.append(f"{key}={str(value).replace(',', ',,')}")
-    return ",".join(out)
-
-
-@dataclass(frozen=True)
-class Throttle:
-    """Slow the disk down: QEMU's throttle filter with a throttle group.
-
-    Limits are per second; None means no limit.  A limit on writes keeps
-    folios under writeback long enough for a test to race with them.
-    """
-
-    bps_write: Optional[int] = None
-    iops_write: Optional[int] = None
-    bps_read: Optional[int] = None
-    iops_read: Optional[int] = None
-    bps_total: Optional[int] = None
-    iops_total: Optional[int] = None
-    iops_size: Optional[int] = None   # a request counts as size/iops_size I/Os
-    group: str = "throttle0"
-
-    def object_arg(self) -> str:
-        return "throttle-group," + _opts([
-            ("id", self.group),
-            ("x-bps-write", self.bps_write),
-            ("x-iops-write", self.iops_write),
-            ("x-bps-read", self.bps_read),
-            ("x-iops-read", self.iops_read),
-            ("x-bps-total", self.bps_total),
-            ("x-iops-total", self.iops_total),
-            ("x-iops-size", self.iops_size),
-        ])
-
-
-@dataclass(frozen=True)
-class InjectError:
-    """One blkdebug rule: requests that hit `event` fail with `errno`.
-
-    event is a blkdebug event name: "write_aio", "read_aio", "flush_to_disk",
-    "pwritev", "preadv", ...  The event arms the rule; from then on every
-    request of type iotype ("read", "write", "flush", ...; None: every
-    type) that touches `sector` (512-byte units; None: any) fails, or only
-    the first one with once=True.  state limits the rule to one blkdebug
-    state (see set-state in QEMU's docs/devel/blkdebug.txt).
-    """
-
-    event: str = "write_aio"
-    errno: int = errno_mod.EIO
-    sector: Optional[int] = None
-    once: bool = False
-    immediately: bool = False
-    state: Optional[int] = None
-    iotype: Optional[str] = None
-
-    def pairs(self) -> list[tuple[str, object]]:
-        return [("event", self.event), ("errno", self.errno),
-                ("sector", self.sector), ("once", self.once),
-                ("immediately", self.immediately), ("state", self.state),
-                ("iotype", self.iotype)]
-
-
-@dataclass(frozen=True)
-class Blkdebug:
-    """Inject I/O errors with QEMU's blkdebug driver.
-
-    The rules go on the command line, or with config_file=True into a
-    blkdebug configuration file in the machine's work directory;
-    extra_config is raw text added to that file (set-state rules, say).
-    """
-
-    rules: tuple[InjectError, ...] = ()
-    config_file: bool = False
-    extra_config: str = ""
-    align: Optional[int] = None       # request alignment blkdebug enforces
-
-    def config_text(self) -> str:
-        parts = []
-        for rule in self.rules:
-            lines = ["[inject-error]"]
-            for key, value in rule.pairs():
-                if value is None:
-                    continue
-                if isinstance(value, bool):
-                    value = "on" if value else "off"
-                lines.append(f'{key} = "{value}"')
-            parts.append("\n".join(lines) + "\n")
-        if self.extra_config:
-            parts.append(self.extra_config.rstrip("\n") + "\n")
-        return "\n".join(parts)
-
-    def node_pairs(self, workdir: Path, child: str) -> list[tuple[str, object]]:
-        pairs: list[tuple[str, object]] = [("image", child), ("align", self.align)]
-        if self.config_file or self.extra_config:
-            path = workdir / "blkdebug.conf"
-            path.write_text(self.config_text())
-            pairs.append(("config", str(path)))
-        else:
-            for i, rule in enumerate(self.rules):
-                pairs += [(f"inject-error.{i}.{k}", v) for k, v in rule.pairs()]
-        return pairs
-
-
-@dataclass(frozen=True)
-class LogWrites:
-    """Record every write and flush with QEMU's blklogwrites driver.
-
-    The log (Linux dm-log-writes format) goes to `log`, by default
-    writes.log in the machine's work directory; it is created empty.
-    sector_size is the log's unit and also the smallest request the disk
-    accepts from the guest (QEMU splits or pads others to it).  QEMU writes
-    the log's superblock (with the entry count) at every flush and every
-    super_update_interval entries (QEMU's default: 4096).
-    """
-
-    log: Optional[Path] = None
-    sector_size: int = 4096
-    super_update_interval: Optional[int] = None
-
-    def log_path(self, workdir: Path) -> Path:
-        return Path(self.log) if self.log is not None else workdir / "writes.log"
-
-
-@dataclass(frozen=True)
-class Drive:
-    """The virtio disk: a stack of QEMU block nodes over an image file.
-
-    Bottom up: a `file` node on the image; then, each only when given, a
-    blklogwrites node (so the log holds what reached the disk), a throttle
-    node, a blkdebug node; and on top a `raw` node named TOP that the
-    virtio-blk-device uses.  blkdebug sits right under the raw node because
-    the raw node announces "write_aio", "read_aio" and "flush_to_disk"
-    events only to its own child; a request blkdebug fails never reaches
-    the layers below (it is not throttled, nor logged as written).
-
-    image None means the machine's own image.  host_flush=False (the
-    default) makes QEMU answer the guest's flushes without syncing the host
-    file: tests simulate power cuts from the write log, never by crashing
-    the host, and host syncs only slow them down.  The guest still sees and
-    logs every flush.
-    """
-
-    image: Optional[Path] = None
-    cache_direct: bool = False
-    host_flush: bool = False
-    read_only: bool = False
-    logwrites: Optional[LogWrites] = None
-    blkdebug: Optional[Blkdebug] = None
-    throttle: Optional[Throttle] = None
-
-    TOP = "disk"          # node name of the raw node on top
-    DEVICE = "vdisk"      # qdev id of the virtio-blk-device
-
-    def with_image(self, image: Union[str, Path]) -> "Drive":
-        return dataclasses.replace(self, image=Path(image))
-
-    def _cache(self) -> list[tuple[str, object]]:
-        return [("cache.direct", self.cache_direct),
-                ("cache.no-flush", not self.host_flush)]
-
-    def args(self, workdir: Union[str, Path]) -> list[str]:
-        """QEMU arguments for the stack, without the -device option.
-
-        Writes any file the stack needs (an empty write log, a blkdebug
-        configuration) into workdir.
-        """
-        if self.image is None:
-            raise ValueError("Drive.args needs an image: use with_image()")
-        workdir = Path(workdir)
-        args: list[str] = []
-
-        def node(driver: str, name: str, pairs: list[tuple[str, object]]) -> str:
-            args.extend(["-blockdev", _opts(
-                [("driver", driver), ("node-name", name)] + pairs)])
-            return name
-
-        ro = [("read-only", True)] if self.read_only else []
-        below = node("file", "disk-file",
-                     [("filename", str(self.image))] + self._cache() + ro)
-        if self.logwrites is not None:
-            log = self.logwrites.log_path(workdir)
-            log.parent.mkdir(parents=True, exist_ok=True)
-            log.write_bytes(b"")
-            logfile = node("file", "disk-log-file",
-                           [("filename", str(log))] + self._cache())
-            below = node("blklogwrites", "disk-logwrites", [
-                ("file", below), ("log", logfile),
-                ("log-append", False),
-                ("log-sector-size", self.logwrites.sector_size),
-                ("log-super-update-interval",
-                 self.logwrites.super_update_interval)])
-        if self.throttle is not None:
-            args.extend(["-object", self.throttle.object_arg()])
-            below = node("throttle", "disk-throttle",
-                         [("throttle-group", self.throttle.group), ("file", below)])
-        if self.blkdebug is not None:
-            below = node("blkdebug", "disk-blkdebug",
-                         self.blkdebug.node_pairs(workdir, below))
-        node("raw", self.TOP, [("file", below)] + ro)
-        return args
-
-    def device_args(self) -> list[str]:
-        return ["-device",
-                f"virtio-blk-device,id={self.DEVICE},drive={self.TOP},"
-                "bus=virtio-mmio-bus.0"]
-
-
-def probe_drive(drive: Drive, workdir: Union[str, Path],
-                timeout: float = 20.0) -> list[dict]:
-    """Start QEMU paused (-S) on `drive`, and list its block nodes.
-
-    Checks that QEMU accepts the drive's command line without booting
-    anything: QEMU opens every block node before it answers on its QMP
-    monitor.  Returns query-named-block-nodes (each dict has "node-name"
-    and "drv"); raises MachineError if QEMU refuses the options.
-    """
-    cmd = [qemu_binary(), "-machine", "virt", "-bios", "none", "-m", "128M",
-           "-S", "-display", "none", "-serial", "none", "-monitor", "none",
-           "-qmp", "stdio", "-nodefaults",
-           "-global", "virtio-mmio.force-legacy=false"]
-    cmd += drive.args(workdir) + drive.device_args()
-    with _QmpPipe(cmd, scaled(timeout)) as qmp:
-        qmp.execute("qmp_capabilities")
-        nodes = qmp.execute("query-named-block-nodes", {"flat": True})
-        qmp.execute("quit")
-        qmp.wait_exit()
-    return nodes
-
-
-def qemu_io(drive: Drive, workdir: Union[str, Path], commands: Sequence[str],
-            timeout: float = 20.0) -> list[str]:
-    """Run qemu-io commands (e.g. "write -P 0xab 0 4096") on the virtio
-    disk's block backend inside a paused QEMU, so that they go down the
-    stack as the guest's requests would; returns each command's output.  For checking the block stacks without a guest.
-    """
-    cmd = [qemu_binary(), "-machine", "virt", "-bios", "none", "-m", "128M",
-           "-S", "-display", "none", "-serial", "none", "-monitor", "none",
-           "-qmp", "stdio", "-nodefaults",
-           "-global", "virtio-mmio.force-legacy=false"]
-    cmd += drive.args(workdir) + drive.device_args()
-    outputs = []
-    with _QmpPipe(cmd, scaled(timeout)) as qmp:
-        qmp.execute("qmp_capabilities")
-        for c in commands:
-            line = f'qemu-io -d {Drive.DEVICE} "{c}"'
-            qmp.stray.clear()
-            reply = qmp.execute("human-monitor-command", {"command-line": line})
-            outputs.append("".join(qmp.stray) + str(reply))
-        qmp.execute("quit")
-        qmp.wait_exit()
-    return outputs
-
-
-class _QmpPipe:
-    """A QEMU with its QMP monitor on stdio, spoken to line by line."""
-
-    def __init__(self, cmd: list[str], deadline: float) -> None:
-        self.cmd = cmd
-        self.deadline = time.monotonic() + deadline
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     text=True, bufsize=1)
-        self.lines: list[str] = []
-        self.cond = threading.Condition()
-        self.eof = False
-        self.stderr = ""
-        self.stray: list[str] = []
-        self._t_out = threading.Thread(target=self._read_out, daemon=True)
-        self._t_err = threading.Thread(target=self._read_err, daemon=True)
-        self._t_out.start()
-        self._t_err.start()
-        self.greeting = self._next()
-
-    def _read_out(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            with self.cond:
-                self.lines.append(line)
-                self.cond.notify_all()
-        with self.cond:
-            self.eof = True
-            self.cond.notify_all()
-
-    def _read_err(self) -> None:
-        assert self.proc.stderr is not None
-        self.stderr = self.proc.stderr.read()
-
-    def _fail(self, why: str) -> MachineError:
-        self.kill()
-        self._t_err.join(5)
-        return MachineError(f"{why}\ncommand: {' '.join(self.cmd)}",
-                            "", self.stderr)
-
-    def _next(self) -> dict:
-        line = ""
-        with self.cond:
-            while not self.lines:
-                if self.eof:
-                    self.proc.wait()
-                    raise self._fail(
-                        f"QEMU exited with status {self.proc.returncode} "
-                        "before answering on its monitor")
-                left = self.deadline - time.monotonic()
-                if left <= 0:
-                    raise self._fail("QEMU did not answer on its monitor in time")
-                self.cond.wait(left)
-            line = self.lines.pop(0)
-        try:
-            return json.loads(line)
-        except ValueError:
-            # Not QMP: text QEMU printed on stdout itself (qemu-io does).
-            self.stray.append(line)
-            return {}
-
-    def execute(self, command: str, arguments: Optional[dict] = None) -> object:
-        msg: dict = {"execute": command}
-        if arguments:
-            msg["arguments"] = arguments
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(json.dumps(msg) + "\n")
-        self.proc.stdin.flush()
-        while True:
-            reply = self._next()
-            if "return" in reply:
-                return reply["return"]
-            if "error" in reply:
-                raise self._fail(f"QMP {command} failed: {reply['error']}")
-            # anything else is an asynchronous event: skip it
-
-    def wait_exit(self) -> int:
-        left = max(0.1, self.deadline - time.monotonic())
-        try:
-            return self.proc.wait(left)
-        except subprocess.TimeoutExpired:
-            raise self._fail("QEMU did not exit after quit") from None
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-
-    def __enter__(self) -> "_QmpPipe":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.kill()
-        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
-            try:
-                if stream is not None:
-                    stream.close()
-            except OSError:
-                pass
-
-
 # ---------------------------------------------------------------- the machine
-
-def _die_with_parent() -> None:
-    """In the child before exec: get SIGKILL if the harness dies, so that a
-    killed test run leaves no QEMU behind (Linux only; harmless elsewhere)."""
-    if _PRCTL is not None:
-        _PRCTL(1, signal.SIGKILL)    # PR_SET_PDEATHSIG
-
-
-def _find_prctl():  # type: ignore[no-untyped-def]
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        return libc.prctl
-    except (OSError, AttributeError):
-        return None
-
-
-_PRCTL = _find_prctl()
-
 
 class Machine:
     """One run of Quire in QEMU.  Use it as a context manager: QEMU is
@@ -642,7 +204,7 @@ class Machine:
         self.proc = subprocess.Popen(
             cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, cwd=self.workdir, bufsize=0,
-            preexec_fn=_die_with_parent)
+            preexec_fn=die_with_parent)
         for target in (self._read_console, self._read_stderr):
             t = threading.Thread(target=target, daemon=True,
                                  name=f"quire-{target.__name__}")
@@ -916,12 +478,7 @@ class Machine:
         """Kill QEMU if it runs, and release pipes and files."""
         self.kill()
         if self.proc is not None:
-            for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
-                try:
-                    if stream is not None:
-                        stream.close()
-                except OSError:
-                    pass
+            close_pipes(self.proc)
         if self._log is not None:
             self._log.close()
             self._log = None

@@ -21,7 +21,7 @@ import pytest
 
 import crashcheck
 import variants
-from crashcheck import Report
+from crashreport import Report
 from qemu import KERNEL, REPO
 
 SEED = 11           # the workload's operations; any seed passes on a correct kernel

@@ -8,7 +8,7 @@ TOWRITE, i.e. than were dirty when it began.
 
 Background writeback: with only periodic (kupdate) writeback on, a large
 dirty file is written by the flusher; the trace (user/wbtrace.c, read with
-grade/timeline.py) must show slices of at most MAX_WRITEBACK_PAGES folios
+grade/tracedump.py) must show slices of at most MAX_WRITEBACK_PAGES folios
 per ->writepages call, indices ascending within each call, each cyclic call
 resuming where the last one stopped, and writeback_index back at 0 at the
 end of the file.
@@ -22,7 +22,7 @@ import pytest
 
 import fsop
 from qemu import Machine
-from timeline import parse_dump
+from tracedump import parse_dump
 
 Boot = Callable[..., Machine]
 
@@ -61,7 +61,7 @@ def flusher_calls(dump: str, ino: int) -> list[tuple[int, int, list[int]]]:
 
 
 def fsop_mode(mode: int) -> str:
-    from timeline import mode_text
+    from tracedump import mode_text
     return mode_text(mode)
 
 

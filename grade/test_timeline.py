@@ -1,4 +1,5 @@
-"""The writeback trace and its timeline picture (grade/timeline.py).
+"""The writeback trace (grade/tracedump.py, grade/tracemodel.py) and its
+timeline picture (grade/timeline.py).
 
 - On the host, no QEMU: a made-up wbtrace dump (with console noise in it)
   parses into the right page states and writepages calls, and draws a PNG,
@@ -18,8 +19,10 @@ import pytest
 
 import fsop
 import timeline
+import tracedump
+import tracemodel
 from qemu import Machine
-from timeline import DIRTY, REDIRTIED, WRITEBACK, Span
+from tracemodel import DIRTY, REDIRTIED, WRITEBACK, Span
 
 Boot = Callable[..., Machine]
 
@@ -65,15 +68,36 @@ def png_size(path: Path) -> tuple[int, int]:
 
 @pytest.mark.points(1)
 def test_timeline_from_a_synthetic_dump(tmp_path: Path) -> None:
-    trace = timeline.parse_dump(DUMP)
+    trace = tracedump.parse_dump(DUMP)
+    _check_parsing(trace)
+    _check_model(trace)
+    _check_drawing(trace, tmp_path)
+
+
+def _check_parsing(trace: tracedump.Trace) -> None:
+    """tracedump.py: the events of DUMP, and numbers for types and modes,
+    lost events, an overlapping second dump."""
     assert [e.seq for e in trace.events] == list(range(1, 21)), \
         "the parser should keep the 20 events and skip the other lines"
     assert trace.ended and trace.last_seq == 20 and not trace.lost
     assert trace.inodes() == [7, 9]
-    assert trace.events[5].mode == timeline.SYNC_ALL
-    assert trace.events[15].mode == timeline.KUPDATE | timeline.CYCLIC
+    assert trace.events[5].mode == tracedump.SYNC_ALL
+    assert trace.events[15].mode == tracedump.KUPDATE | tracedump.CYCLIC
+    more = tracedump.parse_dump(
+        "# lost 5 events: seq 21..25 were overwritten\n"
+        "26 4700 12 7 2 0 3 0x8\n"
+        "20 4600 INODE_REQUEUE 9 1 0 2 -\n")
+    assert more.lost == [(21, 25)] and not more.ended
+    assert [e.seq for e in more.events] == [20, 26], "events should be sorted by seq"
+    assert more.events[1].type == "RECLAIM" and more.events[1].mode == tracedump.RECLAIM
+    both = tracedump.parse_dump(DUMP + "\n" + "26 4700 RECLAIM 7 2 0 3 reclaim\n")
+    assert len(both.events) == 21
 
-    spans = timeline.page_spans(trace)
+
+def _check_model(trace: tracedump.Trace) -> None:
+    """tracemodel.py: the pages' states, the writepages calls, the TOWRITE
+    taggings and the life cycle, for DUMP."""
+    spans = tracemodel.page_spans(trace)
     by_page: dict[tuple[int, int], list[tuple[str, int, int, bool]]] = {}
     for s in spans:
         by_page.setdefault((s.ino, s.index), []).append(
@@ -85,41 +109,34 @@ def test_timeline_from_a_synthetic_dump(tmp_path: Path) -> None:
         (7, 2): [(DIRTY, 1020, 4600, True)],
         (9, 3): [(WRITEBACK, 4310, 4600, True)],
     }, f"page states: {by_page}"
-    assert timeline.page_spans(trace, inodes=[9]) == [Span(9, 3, WRITEBACK, 4310, 4600, True)]
+    assert tracemodel.page_spans(trace, inodes=[9]) == [Span(9, 3, WRITEBACK, 4310, 4600, True)]
 
-    calls = timeline.writepages_calls(trace)
+    calls = tracemodel.writepages_calls(trace)
     assert [(c.ino, c.pid, c.mode, c.start_us, c.end_us, c.error) for c in calls] == [
-        (7, 5, timeline.SYNC_ALL, 3000, 3500, 0),
-        (9, 2, timeline.KUPDATE | timeline.CYCLIC, 4300, 4400, 0)]
-    assert timeline.call_kind(calls[0].mode) == "integrity (fsync)"
-    assert timeline.call_kind(calls[1].mode) == "kupdate (old data)"
+        (7, 5, tracedump.SYNC_ALL, 3000, 3500, 0),
+        (9, 2, tracedump.KUPDATE | tracedump.CYCLIC, 4300, 4400, 0)]
+    assert tracemodel.call_kind(calls[0].mode) == "integrity (fsync)"
+    assert tracemodel.call_kind(calls[1].mode) == "kupdate (old data)"
 
     # TOWRITE tags the pages of the range that are dirty at that moment;
     # a range ending at -1 runs to the end of the file.
-    tags = timeline.towrite_taggings(trace)
+    tags = tracemodel.towrite_taggings(trace)
     assert [(t.ino, t.time_us, t.pages) for t in tags] == [(7, 3005, (0, 1))], tags
-    later = timeline.parse_dump(DUMP + "\n30 5000 TOWRITE 7 1 -1 6 -\n")
-    assert [t.pages for t in timeline.towrite_taggings(later)] == [(0, 1), (1, 2)]
+    later = tracedump.parse_dump(DUMP + "\n30 5000 TOWRITE 7 1 -1 6 -\n")
+    assert [t.pages for t in tracemodel.towrite_taggings(later)] == [(0, 1), (1, 2)]
 
     # The life cycle: inode 7's pages follow it; inode 9's page 3 starts
     # under writeback, which a new file could not do.
-    assert timeline.story_problems(trace, 7) == []
-    assert timeline.page_histories(trace, 7)[1] == \
+    assert tracemodel.story_problems(trace, 7) == []
+    assert tracemodel.page_histories(trace, 7)[1] == \
         ["DIRTY", "WB_START", "DIRTY", "WB_ERROR", "WB_END"]
-    assert len(timeline.story_problems(trace, 9)) == 1
-    assert timeline.story_problems(trace, 9, start_clean=False) == []
+    assert len(tracemodel.story_problems(trace, 9)) == 1
+    assert tracemodel.story_problems(trace, 9, start_clean=False) == []
 
-    # Numbers for types and modes, lost events, an overlapping second dump.
-    more = timeline.parse_dump(
-        "# lost 5 events: seq 21..25 were overwritten\n"
-        "26 4700 12 7 2 0 3 0x8\n"
-        "20 4600 INODE_REQUEUE 9 1 0 2 -\n")
-    assert more.lost == [(21, 25)] and not more.ended
-    assert [e.seq for e in more.events] == [20, 26], "events should be sorted by seq"
-    assert more.events[1].type == "RECLAIM" and more.events[1].mode == timeline.RECLAIM
-    both = timeline.parse_dump(DUMP + "\n" + "26 4700 RECLAIM 7 2 0 3 reclaim\n")
-    assert len(both.events) == 21
 
+def _check_drawing(trace: tracedump.Trace, tmp_path: Path) -> None:
+    """timeline.py: pictures from Python and from the command line, and
+    refusals when there is nothing to draw."""
     out = timeline.draw_timeline(trace, tmp_path / "all.png")
     width, height = png_size(out)
     assert width >= 800 and height >= 400, f"a {width}x{height} picture is too small to read"
@@ -142,7 +159,7 @@ def test_timeline_from_a_synthetic_dump(tmp_path: Path) -> None:
 @pytest.mark.points(1)
 def test_trace_of_write_and_fsync(machine: Boot, tmp_path: Path) -> None:
     m = machine(cpus=3)
-    first = timeline.parse_dump(m.run("wbtrace", timeout=60))
+    first = tracedump.parse_dump(m.run("wbtrace", timeout=60))
     assert first.ended, "wbtrace printed no '# end:' line"
     since = first.last_seq
     assert since is not None
@@ -156,7 +173,7 @@ def test_trace_of_write_and_fsync(machine: Boot, tmp_path: Path) -> None:
 
     out = m.run(f"wbtrace {since}", timeout=60)
     (tmp_path / "wbtrace.txt").write_text(out)
-    trace = timeline.parse_dump(out)
+    trace = tracedump.parse_dump(out)
     assert trace.ended, f"wbtrace {since} printed no '# end:' line:\n{out[-2000:]}"
     assert not trace.lost, f"the trace ring lost events: {trace.lost}"
     assert trace.events and all(e.seq > since for e in trace.events), \
@@ -165,19 +182,19 @@ def test_trace_of_write_and_fsync(machine: Boot, tmp_path: Path) -> None:
     assert seqs == list(range(since + 1, since + 1 + len(seqs))), \
         "the event numbers should follow one another without gaps"
 
-    histories = timeline.page_histories(trace, ino)
+    histories = tracemodel.page_histories(trace, ino)
     assert sorted(histories) == list(range(npages)), \
         f"pages of inode {ino} in the trace: {sorted(histories)}, want 0..{npages - 1}"
     wrong = {i: h for i, h in histories.items() if h != ["DIRTY", "WB_START", "WB_END"]}
     assert not wrong, f"each page should go DIRTY, WB_START, WB_END; these did not: {wrong}"
-    assert timeline.story_problems(trace, ino) == []
+    assert tracemodel.story_problems(trace, ino) == []
     for index in range(npages):
         times = [e.time_us for e in trace.events
-                 if e.ino == ino and e.index == index and e.type in timeline.PAGE_EVENTS]
+                 if e.ino == ino and e.index == index and e.type in tracedump.PAGE_EVENTS]
         assert times == sorted(times), f"page {index}'s events go back in time: {times}"
 
     # The fsync's integrity writepages call started every page's write.
-    calls = [c for c in timeline.writepages_calls(trace, [ino]) if c.mode & timeline.SYNC_ALL]
+    calls = [c for c in tracemodel.writepages_calls(trace, [ino]) if c.mode & tracedump.SYNC_ALL]
     assert calls, f"no SYNC_ALL writepages call on inode {ino} in the trace"
     starts = [e for e in trace.events if e.ino == ino and e.type == "WB_START"]
     outside = [e.index for e in starts
@@ -186,7 +203,7 @@ def test_trace_of_write_and_fsync(machine: Boot, tmp_path: Path) -> None:
     assert all(c.error == 0 for c in calls), f"writepages returned errors: {calls}"
 
     # If the kernel traces TOWRITE tagging, the fsync tagged every page.
-    tags = timeline.towrite_taggings(trace, [ino])
+    tags = tracemodel.towrite_taggings(trace, [ino])
     if tags:
         assert tags[0].pages == tuple(range(npages)), \
             f"the fsync tagged pages {tags[0].pages} TOWRITE, want 0..{npages - 1}"

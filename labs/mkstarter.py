@@ -29,7 +29,7 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Optional, Union
+from typing import Iterable, Optional, Union
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -361,6 +361,22 @@ def verify(dest: Path, starter: Starter, reference: set[str], prose: set[str],
     return problems
 
 
+@dataclass
+class _Plan:
+    """What the starter will hold, before anything is written: each file's
+    (mode, path, content), and the lines verify() compares the solution's
+    lines with."""
+
+    files: list[tuple[str, str, Union[bytes, str]]] = field(default_factory=list)
+    reference: set[str] = field(default_factory=set)  # the starter's code and stubs
+    prose: set[str] = field(default_factory=set)      # its Markdown outside fences
+
+    def seen(self, path: str, lines: Iterable[str]) -> None:
+        """Lines the starter keeps outside fences, in Markdown or code."""
+        (self.prose if path.endswith(".md") else self.reference).update(
+            _normal(x) for x in lines)
+
+
 def make_starter(source: Path, lab_name: str, dest: Path, git: bool = True,
                  log: bool = True) -> Starter:
     """Write the starter of lab_name from the tree source into dest."""
@@ -368,6 +384,50 @@ def make_starter(source: Path, lab_name: str, dest: Path, git: bool = True,
     lab = load_lab(source, lab_name)
     labs = known_labs(source)
     dest = dest.absolute()
+    _check_dest(source, dest)
+
+    patterns = STAFF_ONLY + lab.exclude
+    starter = Starter(lab=lab, files=[], left_out=[], fences=[], skipped=[])
+    plan = _Plan()
+    for mode, path in tracked(source):
+        pat = excluded(path, patterns)
+        if pat is not None:
+            starter.left_out.append((path, pat))
+            continue
+        _plan_file(source, mode, path, labs, starter, plan)
+    planned = {path for _, path, _ in plan.files}
+    needed = ("labs/lab.py", "labs/handin.py", f"labs/{lab.name}/lab.json",
+              "Makefile", *lab.handin)
+    lacking = [n for n in needed if n not in planned]
+    if lacking:
+        raise LabError(f"the starter would lack {', '.join(lacking)}, which "
+                       "make handin and the autograder need: are they tracked "
+                       "by git (git add)?")
+
+    made_dest = not dest.exists()
+    dest.mkdir(parents=True, exist_ok=True)
+    try:
+        _write(dest, plan, starter)
+        problems = verify(dest, starter, plan.reference, plan.prose, patterns)
+        if problems:
+            shown = problems[:20] + ([f"... and {len(problems) - 20} more"]
+                                     if len(problems) > 20 else [])
+            raise LabError("the starter would give the solution away; nothing "
+                           "was kept:\n  " + "\n  ".join(shown))
+        if git:
+            starter.commit = _git_commit(dest, lab, head_commit(source))
+    except BaseException:
+        _undo(dest, made_dest)
+        raise
+    if log:
+        for path in starter.skipped:
+            print(f"mkstarter: note: {path} is tracked but not in the working "
+                  "tree; left out", file=sys.stderr)
+    return starter
+
+
+def _check_dest(source: Path, dest: Path) -> None:
+    """DEST must be a new or empty directory outside the repository."""
     if dest.exists() and not dest.is_dir():
         raise LabError(f"DEST {dest} exists and is not a directory")
     if dest.is_dir() and any(dest.iterdir()):
@@ -380,96 +440,72 @@ def make_starter(source: Path, lab_name: str, dest: Path, git: bool = True,
     except ValueError:
         pass
 
-    patterns = STAFF_ONLY + lab.exclude
-    starter = Starter(lab=lab, files=[], left_out=[], fences=[], skipped=[])
-    plan: list[tuple[str, str, Union[bytes, str]]] = []   # (mode, path, content)
-    reference: set[str] = set()     # the starter's code and stubs
-    prose: set[str] = set()         # the starter's Markdown outside fences
-    for mode, path in tracked(source):
-        pat = excluded(path, patterns)
-        if pat is not None:
-            starter.left_out.append((path, pat))
-            continue
-        full = source / path
-        if mode == "160000":
-            raise LabError(f"{path}: a git submodule; mkstarter cannot copy it")
-        if mode == "120000":
-            if not full.is_symlink():
-                starter.skipped.append(path)
-                continue
-            plan.append((mode, path, os.readlink(full)))
-            continue
-        if not full.is_file():
+
+def _plan_file(source: Path, mode: str, path: str, labs: list[str], starter: Starter,
+               plan: _Plan) -> None:
+    """Add one tracked file to the plan: a symbolic link as it is, a file
+    with no fence as it is, a file with fences as resolve() leaves it."""
+    lab = starter.lab
+    full = source / path
+    if mode == "160000":
+        raise LabError(f"{path}: a git submodule; mkstarter cannot copy it")
+    if mode == "120000":
+        if not full.is_symlink():
             starter.skipped.append(path)
-            continue
-        data = full.read_bytes()
-        text: Optional[str] = None
-        if b"LAB" in data:
-            try:
-                text = data.decode("utf-8")
-            except UnicodeDecodeError:
-                text = None
-        if text is None:
-            plan.append((mode, path, data))
-            if b"\0" not in data:
-                (prose if path.endswith(".md") else reference).update(
-                    _normal(x) for x in data.decode("utf-8", "replace").splitlines())
-            continue
-        pieces = parse(path, text, labs)
-        for p in pieces:
-            if isinstance(p, Fence):
-                starter.fences.append(p)
-                kept = p.solution if p.lab in lab.solved else p.stub
-                reference.update(_normal(x) for x in kept)
-            else:
-                (prose if path.endswith(".md") else reference).add(_normal(p))
-        plan.append((mode, path, resolve(pieces, lab).encode("utf-8")))
-
-    planned = {path for _, path, _ in plan}
-    needed = ("labs/lab.py", "labs/handin.py", f"labs/{lab.name}/lab.json",
-              "Makefile", *lab.handin)
-    lacking = [n for n in needed if n not in planned]
-    if lacking:
-        raise LabError(f"the starter would lack {', '.join(lacking)}, which "
-                       "make handin and the autograder need: are they tracked "
-                       "by git (git add)?")
-
-    made_dest = not dest.exists()
-    dest.mkdir(parents=True, exist_ok=True)
-    try:
-        for mode, path, content in plan:
-            target = dest / path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if mode == "120000":
-                os.symlink(content, target)
-            else:
-                assert isinstance(content, bytes)
-                target.write_bytes(content)
-                os.chmod(target, 0o755 if mode == "100755" else 0o644)
-            starter.files.append(path)
-        problems = verify(dest, starter, reference, prose, patterns)
-        if problems:
-            shown = problems[:20] + ([f"... and {len(problems) - 20} more"]
-                                     if len(problems) > 20 else [])
-            raise LabError("the starter would give the solution away; nothing "
-                           "was kept:\n  " + "\n  ".join(shown))
-        if git:
-            starter.commit = _git_commit(dest, lab, head_commit(source))
-    except BaseException:
-        if made_dest:
-            shutil.rmtree(dest, ignore_errors=True)
+            return
+        plan.files.append((mode, path, os.readlink(full)))
+        return
+    if not full.is_file():
+        starter.skipped.append(path)
+        return
+    data = full.read_bytes()
+    text: Optional[str] = None
+    if b"LAB" in data:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = None
+    if text is None:
+        plan.files.append((mode, path, data))
+        if b"\0" not in data:
+            plan.seen(path, data.decode("utf-8", "replace").splitlines())
+        return
+    pieces = parse(path, text, labs)
+    for p in pieces:
+        if isinstance(p, Fence):
+            starter.fences.append(p)
+            kept = p.solution if p.lab in lab.solved else p.stub
+            plan.reference.update(_normal(x) for x in kept)
         else:
-            for child in dest.iterdir():
-                if child.is_dir() and not child.is_symlink():
-                    shutil.rmtree(child, ignore_errors=True)
-                else:
-                    child.unlink()
-        raise
-    if log:
-        for path in starter.skipped:
-            print(f"mkstarter: note: {path} is tracked but not in the working "
-                  "tree; left out", file=sys.stderr)
-    return starter
+            plan.seen(path, [p])
+    plan.files.append((mode, path, resolve(pieces, lab).encode("utf-8")))
+
+
+def _write(dest: Path, plan: _Plan, starter: Starter) -> None:
+    """Write the planned files into dest, with their modes."""
+    for mode, path, content in plan.files:
+        target = dest / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if mode == "120000":
+            os.symlink(content, target)
+        else:
+            assert isinstance(content, bytes)
+            target.write_bytes(content)
+            os.chmod(target, 0o755 if mode == "100755" else 0o644)
+        starter.files.append(path)
+
+
+def _undo(dest: Path, made_dest: bool) -> None:
+    """Leave nothing of a starter that failed: remove DEST if this run made
+    it, else empty it (it was empty before)."""
+    if made_dest:
+        shutil.rmtree(dest, ignore_errors=True)
+        return
+    for child in dest.iterdir():
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child, ignore_errors=True)
+        else:
+            child.unlink()
 
 
 def _git_commit(dest: Path, lab: Lab, source_commit: str) -> str:

@@ -103,14 +103,25 @@ def _from_archive(path: Path, handin: tuple[str, ...]
 
 
 def find_submission(sub: Path, handin: tuple[str, ...], lab: str) -> Submission:
+    """The hand-in files in the submission folder, looked for in the order
+    the module's docstring gives; SubmissionError says what is wrong."""
     if not sub.is_dir():
         raise SubmissionError(f"there is no submission folder ({sub})")
     everything = sorted(p for p in sub.rglob("*")
                         if ".git" not in p.relative_to(sub).parts)
     files = [p for p in everything if p.is_file() and not p.is_symlink()]
     notes: list[str] = []
+    found = _in_archives(sub, files, handin, lab, notes)
+    if found is not None:
+        return found
+    return _as_files(sub, files, handin, lab, notes)
 
-    # 1. hand-in archives
+
+def _in_archives(sub: Path, files: list[Path], handin: tuple[str, ...], lab: str,
+                 notes: list[str]) -> Optional[Submission]:
+    """1. The hand-in files from the one hand-in archive that holds any
+    (handin-<lab>.tar.gz if there are several); None if none does.  An
+    archive that cannot be read is noted and passed over."""
     found = []
     for p in files:
         if not p.name.endswith(ARCHIVES):
@@ -122,50 +133,36 @@ def find_submission(sub: Path, handin: tuple[str, ...], lab: str) -> Submission:
             continue
         if got:
             found.append((p, got, meta))
-    if found:
-        if len(found) > 1:
-            preferred = [f for f in found if f[0].name == f"handin-{lab}.tar.gz"]
-            if len(preferred) != 1:
-                names = ", ".join(_rel(f[0], sub) for f in found)
-                raise SubmissionError(f"the submission has several hand-in archives "
-                                      f"({names}): upload only one")
-            found = preferred
-        path, got, meta = found[0]
-        missing = [h for h in handin if h not in got]
-        if missing:
-            raise SubmissionError(f"{_rel(path, sub)} has no {', '.join(missing)}: "
-                                  "make it again with `make handin`")
-        origin = _rel(path, sub)
-        if meta.get("commit"):
-            origin += f" (commit {str(meta['commit'])[:12]}"
-            origin += f", {meta['commit_date']})" if meta.get("commit_date") else ")"
-        return Submission(files=got, origin=origin, notes=notes)
+    if not found:
+        return None
+    if len(found) > 1:
+        preferred = [f for f in found if f[0].name == f"handin-{lab}.tar.gz"]
+        if len(preferred) != 1:
+            names = ", ".join(_rel(f[0], sub) for f in found)
+            raise SubmissionError(f"the submission has several hand-in archives "
+                                  f"({names}): upload only one")
+        found = preferred
+    path, got, meta = found[0]
+    missing = [h for h in handin if h not in got]
+    if missing:
+        raise SubmissionError(f"{_rel(path, sub)} has no {', '.join(missing)}: "
+                              "make it again with `make handin`")
+    origin = _rel(path, sub)
+    if meta.get("commit"):
+        origin += f" (commit {str(meta['commit'])[:12]}"
+        origin += f", {meta['commit_date']})" if meta.get("commit_date") else ")"
+    return Submission(files=got, origin=origin, notes=notes)
 
-    # 2-4. plain files, then a git repository
+
+def _as_files(sub: Path, files: list[Path], handin: tuple[str, ...], lab: str,
+              notes: list[str]) -> Submission:
+    """2-4. Each hand-in file as a plain file (at its path, below a folder,
+    or by its name alone), else from a git repository in the submission."""
     chosen: dict[str, bytes] = {}
     origins = []
     missing = []
     for h in handin:
-        name = PurePosixPath(h).name
-        tiers = [
-            [p for p in files if _rel(p, sub) == h],
-            [p for p in files if _rel(p, sub).endswith("/" + h)],
-            [p for p in files if p.name == name],
-        ]
-        picked: Optional[Path] = None
-        for tier in tiers:
-            if not tier:
-                continue
-            contents = {p.read_bytes() for p in tier if p.stat().st_size <= MAX_FILE}
-            if not contents:
-                raise SubmissionError(f"{_rel(tier[0], sub)} is too large to be "
-                                      f"the hand-in file {h}")
-            if len(contents) > 1:
-                raise SubmissionError(
-                    f"the submission has several different files that could be {h}: "
-                    f"{', '.join(_rel(p, sub) for p in tier)}; upload only one")
-            picked = tier[0]
-            break
+        picked = _pick_file(sub, files, h)
         if picked is not None:
             chosen[h] = picked.read_bytes()
             origins.append(_rel(picked, sub))
@@ -183,6 +180,32 @@ def find_submission(sub: Path, handin: tuple[str, ...], lab: str) -> Submission:
             f"`make handin`), or the file{'s' if len(missing) > 1 else ''} "
             f"{what} on {'their' if len(missing) > 1 else 'its'} own.")
     return Submission(files=chosen, origin=", ".join(origins), notes=notes)
+
+
+def _pick_file(sub: Path, files: list[Path], h: str) -> Optional[Path]:
+    """The plain file that is hand-in file h: at its path, else at its path
+    below a folder, else by its name anywhere (the first of these that
+    finds any).  Several different candidates are an error; copies of the
+    same content are not."""
+    name = PurePosixPath(h).name
+    tiers = [
+        [p for p in files if _rel(p, sub) == h],
+        [p for p in files if _rel(p, sub).endswith("/" + h)],
+        [p for p in files if p.name == name],
+    ]
+    for tier in tiers:
+        if not tier:
+            continue
+        contents = {p.read_bytes() for p in tier if p.stat().st_size <= MAX_FILE}
+        if not contents:
+            raise SubmissionError(f"{_rel(tier[0], sub)} is too large to be "
+                                  f"the hand-in file {h}")
+        if len(contents) > 1:
+            raise SubmissionError(
+                f"the submission has several different files that could be {h}: "
+                f"{', '.join(_rel(p, sub) for p in tier)}; upload only one")
+        return tier[0]
+    return None
 
 
 def _from_git(sub: Path, path: str) -> Optional[tuple[bytes, str]]:
