@@ -40,10 +40,10 @@ virtio_blk: a kernel message in the middle of the dump
 4 2000 FLUSHER_WAKE 0 0 1 4 -
 5 2100 THROTTLE 7 0 900 4 -
 6 3000 WRITEPAGES 7 0 9223372036854775807 5 SYNC_ALL
-7 3005 TOWRITE 7 0 1 5 SYNC_ALL
-8 3010 WB_START 7 0 0 5 -
-9 3020 WB_START 7 1 0 5 -
-10 3500 WRITEPAGES_END 7 0 0 5 SYNC_ALL
+7 3010 WB_START 7 0 0 5 -
+8 3020 WB_START 7 1 0 5 -
+9 3500 WRITEPAGES_END 7 0 0 5 SYNC_ALL
+10 3505 TOWRITE 7 0 2 5 -
 11 3600 DIRTY 7 1 0 4 -
 12 4000 WB_END 7 0 0 0 -
 13 4100 WB_ERROR 7 1 5 0 -
@@ -118,11 +118,12 @@ def _check_model(trace: tracedump.Trace) -> None:
     assert tracemodel.call_kind(calls[0].mode) == "integrity (fsync)"
     assert tracemodel.call_kind(calls[1].mode) == "kupdate (old data)"
 
-    # TOWRITE tags the pages of the range that are dirty at that moment;
-    # a range ending at -1 runs to the end of the file.
+    # A pass tags, as it begins, the pages of its range that are dirty
+    # then; the kernel reports how many after the pass.
     tags = tracemodel.towrite_taggings(trace)
-    assert [(t.ino, t.time_us, t.pages) for t in tags] == [(7, 3005, (0, 1))], tags
-    later = tracedump.parse_dump(DUMP + "\n30 5000 TOWRITE 7 1 -1 6 -\n")
+    assert [(t.ino, t.time_us, t.pages) for t in tags] == [(7, 3000, (0, 1))], tags
+    later = tracedump.parse_dump(DUMP + "\n30 4990 WRITEPAGES 7 1 9 6 SYNC_ALL\n"
+                                 "31 5000 TOWRITE 7 1 5 6 -\n")
     assert [t.pages for t in tracemodel.towrite_taggings(later)] == [(0, 1), (1, 2)]
 
     # The life cycle: inode 7's pages follow it; inode 9's page 3 starts

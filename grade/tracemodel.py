@@ -140,22 +140,30 @@ def story_problems(trace: Trace, ino: int, start_clean: bool = True) -> list[str
 
 @dataclass(frozen=True)
 class Tagging:
-    """A TOWRITE event: tag_pages_for_writeback over [first, last] of an
-    inode, which tags the pages dirty at that moment (pages, in order)."""
+    """The TOWRITE tagging of one writeback pass: the pages of an inode that
+    the pass tagged, from its first index on, when it began."""
 
     ino: int
-    time_us: int
-    first: int
-    last: int                # the range asked for (may run far past the file)
-    pages: tuple[int, ...]   # the pages it tagged: those then dirty
+    time_us: int             # when the pass began (its WRITEPAGES event)
+    first: int               # the pass's first index
+    count: int               # how many folios the kernel says it tagged
+    pages: tuple[int, ...]   # which: the first count pages then dirty
 
 
 def towrite_taggings(trace: Trace, inodes: Optional[Sequence[int]] = None) -> list[Tagging]:
-    """The TOWRITE events, each with the pages it tagged, found by following
-    the pages' states up to it (a page dirtied before the trace began is
-    not known to be dirty, so it is missing from the list)."""
+    """The TOWRITE taggings, each with the pages it tagged.
+
+    The kernel counts the folios a pass tagged (the TOWRITE mark is set
+    inside the pass, by the code students write) and reports the count in
+    one TOWRITE event after the pass.  The tagging itself happened as the
+    pass began, so the pages are found by following the pages' states up to
+    the pass's WRITEPAGES event (same inode and process): the first count
+    pages, from the pass's first index, that were dirty then.  A page
+    dirtied before the trace began is not known to be dirty, so it is
+    missing from the list."""
     want = set(inodes) if inodes is not None else None
     dirty: dict[int, set[int]] = {}
+    began: dict[tuple[int, int], tuple[int, list[int]]] = {}
     out: list[Tagging] = []
     for e in trace.events:
         if not e.ino or (want is not None and e.ino not in want):
@@ -165,10 +173,12 @@ def towrite_taggings(trace: Trace, inodes: Optional[Sequence[int]] = None) -> li
             pages.add(e.index)
         elif e.type in ("WB_START", "RECLAIM"):
             pages.discard(e.index)
+        elif e.type == "WRITEPAGES":
+            began[(e.ino, e.pid)] = (e.time_us, sorted(pages))
         elif e.type == "TOWRITE":
-            last = e.aux if e.aux >= e.index else 2 ** 63 - 1   # -1: to the end
-            out.append(Tagging(e.ino, e.time_us, e.index, last,
-                               tuple(sorted(i for i in pages if e.index <= i <= last))))
+            when, then = began.pop((e.ino, e.pid), (e.time_us, sorted(pages)))
+            tagged = tuple(i for i in then if i >= e.index)[:e.aux]
+            out.append(Tagging(e.ino, when, e.index, e.aux, tagged))
     return out
 
 
