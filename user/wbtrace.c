@@ -2,7 +2,7 @@
 //
 //   wbtrace [since]       the events numbered after since (default 0: all)
 //
-// The kernel keeps the most recent events in a ring (kernel/mm/trace.c);
+// The kernel keeps the most recent events in a ring (kernel/debug/wbtrace.c);
 // this reads them with wbtrace(2) in batches until none are left.  The
 // output, read by grade/timeline.py:
 //

@@ -180,7 +180,7 @@ folio_end_writeback(struct folio *folio)
  * working on the same file at the same moment would be counted too.
  */
 static void
-account_tagged(struct address_space *mapping, pgoff_t first, unsigned long before)
+report_tagged(struct address_space *mapping, pgoff_t first, unsigned long before)
 {
   unsigned long n = __atomic_load_n(&mapping->i_pages.marks_set[PAGECACHE_TAG_TOWRITE],
                                     __ATOMIC_RELAXED) - before;
@@ -210,6 +210,6 @@ do_writepages(struct address_space *mapping, struct writeback_control *wbc)
   unsigned long tagged = __atomic_load_n(&mapping->i_pages.marks_set[PAGECACHE_TAG_TOWRITE],
                                          __ATOMIC_RELAXED);
   int err = mapping->a_ops->writepages(mapping, wbc);
-  account_tagged(mapping, first, tagged);
+  report_tagged(mapping, first, tagged);
   return err;
 }

@@ -221,7 +221,7 @@ xa_set_mark(struct xarray *xa, unsigned long index, xa_mark_t mark)
   unsigned off = slot_of(node, index);
   if (node->slots[off] == 0 || (node->marks[mark] & (1UL << off)))
     return;
-  xa->marks_set[mark]++;
+  __atomic_fetch_add(&xa->marks_set[mark], 1, __ATOMIC_RELAXED);   // read without the lock
   while (node && !(node->marks[mark] & (1UL << off))) {
     node->marks[mark] |= 1UL << off;
     off = node->offset;

@@ -7,7 +7,7 @@
 
 enum wbtrace_type {
   TR_DIRTY = 1,      // a clean folio became dirty
-  TR_TOWRITE,        // tag_pages_for_writeback tagged from index on (aux = folios tagged)
+  TR_TOWRITE,        // after a pass: it tagged aux folios TOWRITE, from index on
   TR_WB_START,       // folio_start_writeback
   TR_WB_END,         // folio_end_writeback (the disk finished)
   TR_WB_ERROR,       // a write failed (aux = errno)
