@@ -1,7 +1,7 @@
 """The text wbtrace prints, read into events.
 
 The kernel records page-cache and writeback events in a ring
-(kernel/mm/trace.c); the program user/wbtrace dumps them as text, one
+(kernel/debug/wbtrace.c); the program user/wbtrace dumps them as text, one
 event a line:
 
     # wbtrace: seq time_us type ino index aux pid mode
