@@ -143,6 +143,13 @@ def machine(request: pytest.FixtureRequest, tmp_path: Path
         m.close()
 
 
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The mutation score of the rule tables (test_mutations.py), if run."""
+    import rules
+    for line in rules.score_lines():
+        terminalreporter.write_line(line)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo
                               ) -> Iterator[None]:

@@ -17,66 +17,26 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tarfile
-import xml.etree.ElementTree as ET
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 import pytest
 
-import qemu
+from trees import (PY, git, graded_tests, make, need_ok, run, run_pytest,
+                   tail, tracked_files)
 
 REPO = Path(__file__).resolve().parent.parent
-PY = sys.executable
 LAB = "writeback"
 HANDIN = "kernel/mm/page-writeback.c"
-BUGS = REPO / "labs" / LAB / "bugs"
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 
 # What no starter may hold (mkstarter's STAFF_ONLY, restated here).
 STAFF_ONLY = ("labs/README.md", "labs/mkstarter.py", "labs/mkgradescope.py",
-              "labs/gradescope/", "labs/writeback/bugs/", "grade/test_labs.py")
-
-
-# ---------------------------------------------------------------- helpers
-
-def run(cmd: Sequence[str], cwd: Path, timeout: float = 120,
-        env: Optional[dict[str, str]] = None) -> subprocess.CompletedProcess:
-    """Run a command; stdout and stderr merged as text.  A deadline that
-    passes fails the test."""
-    full_env = dict(os.environ)
-    full_env.update(env or {})
-    try:
-        return subprocess.run(list(cmd), cwd=cwd, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True, env=full_env,
-                              timeout=qemu.scaled(timeout))
-    except subprocess.TimeoutExpired as e:
-        out = e.stdout if isinstance(e.stdout, str) else (e.stdout or b"").decode()
-        pytest.fail(f"`{' '.join(cmd)}` in {cwd} did not finish within "
-                    f"{qemu.scaled(timeout):g} s; its output:\n{out[-3000:]}",
-                    pytrace=False)
-
-
-def tail(text: str, lines: int = 40) -> str:
-    return "\n".join(text.rstrip().splitlines()[-lines:])
-
-
-def git(cwd: Path, *args: str) -> str:
-    proc = run(["git", "-c", "user.name=Test", "-c", "user.email=test@localhost",
-                "-c", "commit.gpgsign=false", *args], cwd, timeout=60)
-    assert proc.returncode == 0, f"git {' '.join(args)} failed:\n{proc.stdout}"
-    return proc.stdout
-
-
-def tracked_files(repo: Path) -> list[str]:
-    """The files git tracks in repo that exist in its working tree."""
-    out = subprocess.run(["git", "-C", str(repo), "ls-files", "-z"],
-                         stdout=subprocess.PIPE, check=True).stdout.decode()
-    return sorted(p for p in out.split("\0")
-                  if p and (repo / p).is_file() and not (repo / p).is_symlink())
+              "labs/gradescope/", "labs/writeback/bugs/", "grade/test_labs.py",
+              "grade/test_mutations.py")
 
 
 def staff_only(path: str) -> bool:
@@ -84,24 +44,7 @@ def staff_only(path: str) -> bool:
                for p in STAFF_ONLY)
 
 
-def copy_tree(src: Path, dst: Path) -> None:
-    """The tracked files of src, with their working-tree contents."""
-    for rel in tracked_files(src):
-        target = dst / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(src / rel, target)
-
-
-def make(cwd: Path, *args: str, timeout: float = 600,
-         env: Optional[dict[str, str]] = None) -> subprocess.CompletedProcess:
-    return run(["make", "--no-print-directory", *args], cwd, timeout=timeout, env=env)
-
-
-def need_ok(proc: subprocess.CompletedProcess, what: str) -> None:
-    if proc.returncode != 0:
-        pytest.fail(f"{what} failed (status {proc.returncode}):\n{tail(proc.stdout)}",
-                    pytrace=False)
-
+# ---------------------------------------------------------------- helpers
 
 # ---------------------------------------------------------------- fences
 
@@ -265,56 +208,6 @@ def results_problems(data: Any) -> list[str]:
 
 # ---------------------------------------------------------------- pytest runs
 
-def run_pytest(tree: Path, ids: Sequence[str], work: Path, timeout: float = 900
-               ) -> tuple[dict[str, str], str]:
-    """Run tests in tree; the outcome of each id ("passed", "failed",
-    "error", "skipped", or "missing" when no such test ran) and pytest's
-    output."""
-    work.mkdir(parents=True, exist_ok=True)
-    xml = work / "junit.xml"
-    xml.unlink(missing_ok=True)
-    proc = run([PY, "-m", "pytest", "-p", "no:cacheprovider", "-q",
-                f"--junitxml={xml}", f"--basetemp={work / 'tmp'}", *ids],
-               tree, timeout=timeout)
-    cases = []
-    if xml.exists():
-        for case in ET.parse(xml).getroot().iter("testcase"):
-            kinds = {child.tag for child in case}
-            outcome = ("failed" if "failure" in kinds else "error" if "error" in kinds
-                       else "skipped" if "skipped" in kinds else "passed")
-            cases.append((case.get("classname", ""), case.get("name", ""), outcome))
-    outcomes = {}
-    for tid in ids:
-        path, _, func = tid.partition("::")
-        stem = Path(path).stem
-        got = [o for cls, name, o in cases
-               if cls.split(".")[-1] == stem and (name == func or name.startswith(func + "["))]
-        if not got:
-            outcomes[tid] = "missing"
-        elif "failed" in got:
-            outcomes[tid] = "failed"
-        elif "error" in got:
-            outcomes[tid] = "error"
-        elif all(o == "passed" for o in got):
-            outcomes[tid] = "passed"
-        else:
-            outcomes[tid] = "skipped"
-    return outcomes, proc.stdout
-
-
-LAB_COLLECTOR = '''
-import os
-
-def pytest_collection_modifyitems(config, items):
-    with open(os.environ["QUIRE_LAB_TESTS"], "w") as f:
-        for item in items:
-            lab = item.get_closest_marker("lab")
-            if lab and lab.args and lab.args[0] == os.environ["QUIRE_LAB"] \\
-                    and item.get_closest_marker("points"):
-                f.write(item.nodeid + "\\n")
-'''
-
-
 @pytest.fixture(scope="session")
 def lab_tests(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
     """The graded tests of the lab in this repository, named as grade.py
@@ -322,15 +215,8 @@ def lab_tests(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
     count: the starter and the solution copy hold only those."""
     files = [rel for rel in tracked_files(REPO)
              if re.fullmatch(r"grade/test_\w+\.py", rel) and not staff_only(rel)]
-    work = tmp_path_factory.mktemp("labcollect")
-    (work / "labcollect.py").write_text(LAB_COLLECTOR)
-    out = work / "tests.txt"
-    proc = run([PY, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--collect-only",
-                "-p", "labcollect", *files], REPO, timeout=120,
-               env={"PYTHONPATH": str(work), "QUIRE_LAB_TESTS": str(out),
-                    "QUIRE_LAB": LAB})
-    assert out.exists(), f"collecting the lab's tests failed:\n{tail(proc.stdout)}"
-    names = {re.sub(r"^grade/", "", line) for line in out.read_text().split()}
+    graded = graded_tests(REPO, files, tmp_path_factory.mktemp("labcollect"))
+    names = {t for t, lab in graded.items() if lab == LAB}
     assert names, "the repository has no graded test marked lab(\"writeback\")"
     return names
 
@@ -441,9 +327,9 @@ def test_starter_boots_and_passes_the_other_tests(built_starter: Path,
     -q pass (the stub iterator is enough for everything else)."""
     ids = ["grade/test_boot.py::test_boot_and_halt", "grade/test_boot.py::test_shell_tools",
            "grade/test_boot.py::test_missing_command", "grade/test_usertests.py::test_usertests"]
-    outcomes, out = run_pytest(built_starter, ids, tmp_path, timeout=900)
-    bad = {t: o for t, o in outcomes.items() if o != "passed"}
-    assert not bad, f"on the starter kernel: {bad}\n{tail(out)}"
+    result = run_pytest(built_starter, ids, tmp_path, timeout=900)
+    bad = {t: o for t, o in result.outcomes.items() if o != "passed"}
+    assert not bad, f"on the starter kernel: {bad}\n{tail(result.output)}"
 
 
 def test_starter_fails_every_lab_test(built_starter: Path, lab_tests: set[str],
@@ -623,113 +509,6 @@ def test_mkstarter_catches_a_leak(tmp_path: Path) -> None:
     assert proc.returncode != 0, "mkstarter did not notice the leak"
     assert "notes.md:5:" in proc.stdout and "solution" in proc.stdout, proc.stdout
     assert not dest.exists()
-
-
-# ---------------------------------------------------------------- wrong implementations
-
-def expected_catches() -> dict[str, list[str]]:
-    """labs/writeback/bugs/expected.txt: patch -> the tests that must fail."""
-    table: dict[str, list[str]] = {}
-    path = BUGS / "expected.txt"
-    if not path.exists():
-        return table
-    for line in path.read_text().splitlines():
-        line = line.split("#", 1)[0].replace(",", " ").split()
-        if line:
-            table[line[0]] = line[1:]
-    return table
-
-
-EXPECTED = expected_catches()
-PATCHES = sorted(set(EXPECTED) | {p.name for p in BUGS.glob("*.patch")})
-
-
-class SolutionCopy:
-    """A built copy of the solution tree, to apply a patch to and undo it."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.saved: dict[Path, bytes] = {}
-
-    def build(self) -> None:
-        need_ok(make(self.root, "all", timeout=900), f"make all in {self.root}")
-
-    def apply(self, patch: Path) -> None:
-        self.restore()
-        targets = re.findall(r"(?m)^\+\+\+ b/(\S+)", patch.read_text())
-        for rel in targets:
-            self.saved[self.root / rel] = (self.root / rel).read_bytes()
-        proc = run(["git", "apply", str(patch)], self.root, timeout=60)
-        if proc.returncode != 0:
-            self.restore()
-            pytest.fail(f"{patch.name} does not apply to the solution tree:\n"
-                        f"{proc.stdout}", pytrace=False)
-
-    def restore(self) -> None:
-        for path, data in self.saved.items():
-            path.write_bytes(data)
-        self.saved.clear()
-
-
-@pytest.fixture(scope="session")
-def solution_copy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SolutionCopy]:
-    root = tmp_path_factory.mktemp("solution") / "quire"
-    copy_tree(REPO, root)
-    copy = SolutionCopy(root)
-    copy.build()
-    yield copy
-    copy.restore()
-
-
-def missing_tests(ids: Sequence[str], what: str) -> list[str]:
-    bad = []
-    for tid in ids:
-        path = tid.partition("::")[0]
-        if not (REPO / path).exists():
-            bad.append(f"{tid} does not exist: there is no {path} ({what})")
-    return bad
-
-
-def test_expected_tests_pass_on_the_solution(solution_copy: SolutionCopy,
-                                             tmp_path: Path) -> None:
-    """The tests that must catch the wrong implementations pass on the
-    solution itself."""
-    ids = sorted({t for tests in EXPECTED.values() for t in tests})
-    assert ids, "labs/writeback/bugs/expected.txt names no test"
-    bad = missing_tests(ids, "named in labs/writeback/bugs/expected.txt")
-    assert not bad, "\n".join(bad)
-    solution_copy.restore()
-    solution_copy.build()
-    outcomes, out = run_pytest(solution_copy.root, ids, tmp_path)
-    wrong = {t: o for t, o in outcomes.items() if o != "passed"}
-    assert not wrong, f"on the unpatched solution: {wrong}\n{tail(out)}"
-
-
-@pytest.mark.parametrize("patch", PATCHES)
-def test_wrong_implementation_is_caught(patch: str, solution_copy: SolutionCopy,
-                                        tmp_path: Path) -> None:
-    """The solution with labs/writeback/bugs/<patch> applied fails the
-    tests that expected.txt names for it."""
-    assert (BUGS / patch).exists(), f"expected.txt lists {patch}, which does not exist"
-    ids = EXPECTED.get(patch)
-    assert ids, f"{patch} is not in labs/writeback/bugs/expected.txt (or names no test)"
-    bad = missing_tests(ids, f"expected.txt names it as the test that catches {patch}")
-    assert not bad, "\n".join(bad)
-    try:
-        solution_copy.apply(BUGS / patch)
-        solution_copy.build()
-        outcomes, out = run_pytest(solution_copy.root, ids, tmp_path)
-    finally:
-        solution_copy.restore()
-    wrong = []
-    for tid, outcome in outcomes.items():
-        if outcome == "passed":
-            wrong.append(f"{tid} passed: it does not catch {patch}")
-        elif outcome == "missing":
-            wrong.append(f"{tid}: no such test ran")
-        elif outcome != "failed":
-            wrong.append(f"{tid}: {outcome}, not a plain failure")
-    assert not wrong, "\n".join(wrong) + "\n" + tail(out)
 
 
 # ---------------------------------------------------------------- Gradescope

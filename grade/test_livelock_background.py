@@ -1,5 +1,6 @@
 """The writeback lab, under load: no dirtier livelock, and the flusher's
-writeback in slices.
+writeback in slices.  Failures name the rule of labs/writeback/rules.md
+that was broken.
 
 Livelock: `livelock MODE CALL` (user/livelock.c) runs fsync or sync while a
 dirtier keeps appending, overwriting or storing through mmap; the call must
@@ -79,26 +80,30 @@ def test_background_writeback_slices(machine: Boot) -> None:
     # Now let the flusher write it, in its periodic passes.
     results, counters, _ = fsop.run(m, "sysctl expire 0", "sysctl writeback 5", "sleep 300",
                                     "sysctl writeback 0", "open a big r", "wbstat a")
-    assert counters["f_dirty"] == 0, f"the flusher left {counters['f_dirty']} folios dirty"
+    assert counters["f_dirty"] == 0, \
+        f"rules 15 to 19 (cyclic passes): the flusher left {counters['f_dirty']} folios dirty"
     dump = m.run(f"wbtrace {since}", timeout=60)
     calls = flusher_calls(dump, ino)
-    assert calls, f"no kupdate writeback of inode {ino} in the trace:\n{dump[-2000:]}"
+    assert calls, f"rules 15 to 19 (cyclic passes): no kupdate writeback of inode {ino} " \
+        f"in the trace:\n{dump[-2000:]}"
     written: list[int] = []
     expect_start = 0
     for start, end, pages in calls:
         assert len(pages) <= MAX_WRITEBACK_PAGES, \
-            f"one call wrote {len(pages)} folios; nr_to_write was {MAX_WRITEBACK_PAGES}"
+            f"rule 12: one call wrote {len(pages)} folios; nr_to_write was {MAX_WRITEBACK_PAGES}"
         assert pages == sorted(pages) and len(set(pages)) == len(pages), \
-            f"indices not ascending within one call: {pages[:20]}..."
+            f"rule 17: indices not ascending within one call: {pages[:20]}..."
         if pages:
             assert start == expect_start, \
-                f"a cyclic call started at writeback_index {start}, want {expect_start} " \
-                "(just after the last folio the previous call wrote)"
-            assert pages[0] >= start, f"a call started at {start} but wrote {pages[0]}"
+                f"rule 18: a cyclic call started at writeback_index {start}, want " \
+                f"{expect_start} (just after the last folio the previous call wrote)"
+            assert pages[0] >= start, \
+                f"rule 15: a call started at writeback_index {start} but wrote {pages[0]}"
             expect_start = pages[-1] + 1
         written += pages
     assert sorted(written) == list(range(npages)), \
-        f"the flusher wrote {len(written)} folios, not each of the {npages} once"
+        f"rules 15 to 19 (cyclic passes): the flusher wrote {len(written)} folios, " \
+        f"not each of the {npages} once"
 
     # Dirty the first ten pages again: the next cyclic pass starts where
     # the last one stopped (at or near the end of the file), must not wrap
@@ -109,16 +114,18 @@ def test_background_writeback_slices(machine: Boot) -> None:
     results, counters, _ = fsop.run(m, "open a big rw", "write a 0 40960 4",
                                     "sysctl writeback 5", "sleep 200", "sysctl writeback 0",
                                     "wbstat a")
-    assert counters["f_dirty"] == 0, f"the flusher left {counters['f_dirty']} folios dirty"
+    assert counters["f_dirty"] == 0, \
+        f"rule 19: the flusher left {counters['f_dirty']} folios dirty"
     later = flusher_calls(m.run(f"wbtrace {since}", timeout=60), ino)
-    assert later, "no kupdate writeback of the ten pages in the trace"
+    assert later, "rule 19: no kupdate writeback of the ten pages in the trace"
     again: list[int] = []
     for start, end, pages in later:
         assert all(p >= start for p in pages), \
-            f"a cyclic call started at {start} and wrapped around to {min(pages)}"
+            f"rule 17: a cyclic call started at {start} and wrapped around to {min(pages)}"
         if start > 0 and not pages:
             assert end == 0, \
-                f"a cyclic call from {start} found nothing up to the end, but left " \
-                f"writeback_index at {end}, not 0"
+                f"rule 19: a cyclic call from {start} found nothing up to the end, but " \
+                f"left writeback_index at {end}, not 0"
         again += pages
-    assert sorted(again) == list(range(10)), f"the ten pages were written as {again}"
+    assert sorted(again) == list(range(10)), \
+        f"rules 17 and 19: the ten pages were written as {again}"

@@ -1,9 +1,10 @@
 """The writeback lab: writeback_iter() and write_cache_pages().
 
-Each test checks one property of the iterator that labs/writeback.md asks
-for, through wbiter (user/wbiter.c), which runs single writebacks with
-wbctl(2) and compares what the iterator handed out with what Linux's
-writeback_iter() hands out.
+One test for each rule of labs/writeback/rules.md.  Each boots Quire and
+runs `wbiter CHECK` (user/wbiter.c), which stages the rule's situation
+through wbctl(2), runs one writeback and compares what the iterator did
+with what Linux's does.  A failure names the rule broken, as "rule N
+(...)", and says what the iterator did instead.
 """
 
 from __future__ import annotations
@@ -18,61 +19,24 @@ Boot = Callable[..., Machine]
 
 pytestmark = pytest.mark.lab("writeback")
 
-
-def wbiter(machine: Boot, check: str) -> None:
-    m = machine(cpus=1)
-    out = m.run(f"wbiter {check}", timeout=120)
-    assert f"wbiter {check}: PASS" in out, f"wbiter {check} did not pass:\n{out}"
-
-
-@pytest.mark.points(3)
-def test_iter_range(machine: Boot) -> None:
-    """Dirty folios come out once each, in ascending order; a byte range
-    limits them (range_end inclusive)."""
-    wbiter(machine, "range")
-
-
-@pytest.mark.points(3)
-def test_iter_nr_to_write(machine: Boot) -> None:
-    """WB_SYNC_NONE stops after nr_to_write folios; WB_SYNC_ALL ignores it."""
-    wbiter(machine, "nrtowrite")
-
-
-@pytest.mark.points(3)
-def test_iter_writeback_index(machine: Boot) -> None:
-    """Cyclic writeback resumes at writeback_index and resets it to 0 at
-    the end of the file."""
-    wbiter(machine, "wbindex")
-
-
-@pytest.mark.points(3)
-def test_iter_no_wrap(machine: Boot) -> None:
-    """A cyclic pass never goes back to index 0 within one call."""
-    wbiter(machine, "nowrap")
-
-
-@pytest.mark.points(4)
-def test_iter_towrite_tagging(machine: Boot) -> None:
-    """Integrity writeback (and tagged_writepages) writes only the folios
-    dirty when it started: TOWRITE tagging."""
-    wbiter(machine, "towrite")
-
-
-@pytest.mark.points(3)
-def test_iter_recheck_after_lock(machine: Boot) -> None:
-    """A folio someone else wrote between lookup and lock is skipped."""
-    wbiter(machine, "recheck")
-
-
-@pytest.mark.points(3)
-def test_iter_errors(machine: Boot) -> None:
-    """WB_SYNC_ALL goes on after an error and returns the first one;
-    WB_SYNC_NONE stops at the first error."""
-    wbiter(machine, "errors")
+# (rule number, wbiter check): the rules of labs/writeback/rules.md, in order.
+CHECKS = [
+    (1, "range-start"), (2, "range-end"), (3, "recheck-dirty"),
+    (4, "recheck-mapping"), (5, "references"), (6, "sync-all-waits"),
+    (7, "none-skips"), (8, "tag-all"), (9, "towrite-only"),
+    (10, "tagged-writepages"), (11, "tag-range"), (12, "nr-to-write-stop"),
+    (13, "nr-to-write-charge"), (14, "sync-all-ignores-nr"), (15, "cyclic-start"),
+    (16, "cyclic-to-end"), (17, "no-wrap"), (18, "wbindex-stop"),
+    (19, "wbindex-end"), (20, "sync-all-continues"), (21, "first-error"),
+    (22, "none-stops"), (23, "activate"), (24, "wcp-error"),
+]
 
 
 @pytest.mark.points(2)
-def test_write_cache_pages_activate(machine: Boot) -> None:
-    """write_cache_pages() unlocks a folio returned with
-    AOP_WRITEPAGE_ACTIVATE."""
-    wbiter(machine, "activate")
+@pytest.mark.parametrize("rule,check", CHECKS, ids=[f"r{n:02d}-{c}" for n, c in CHECKS])
+def test_rule(machine: Boot, rule: int, check: str) -> None:
+    m = machine(cpus=1)
+    out = m.run(f"wbiter {check}", timeout=120)
+    verdict = [line for line in out.splitlines() if line.startswith(f"wbiter {check}:")]
+    assert verdict == [f"wbiter {check}: PASS"], (
+        f"the check of rule {rule} (labs/writeback/rules.md) did not pass:\n{out.strip()}")

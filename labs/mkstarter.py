@@ -46,6 +46,7 @@ STAFF_ONLY = (
     "labs/gradescope/",
     "labs/*/bugs/",
     "grade/test_labs.py",
+    "grade/test_mutations.py",
 )
 
 # A line that tries to be a fence marker: a comment leader, then LAB(.

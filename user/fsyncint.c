@@ -299,6 +299,12 @@ redirty(int verify)
     struct wbstat st;
     if (wbstat(fd, &st) < 0)
       die("wbstat");
+    if (st.f_writeback == 0 && st.f_dirty > 0) {
+      fail("rule 2 (labs/writeback/rules.md): sync_file_range(SYNC_FILE_RANGE_WRITE) of "
+           "bytes 4096..8191 did not start the write of page 1: the range ends with the "
+           "page holding range_end, inclusive");
+      exit(1);
+    }
     if (st.f_writeback == 0) {
       fail("setup: the first write finished at once; the disk must be slow for this case");
       exit(1);
@@ -313,12 +319,15 @@ redirty(int verify)
     if (wbstat(fd, &st) < 0)
       die("wbstat");
     if (st.f_dirty != 0)
-      fail("fsync returned with the redirtied folio still dirty: its new data was not written");
+      fail("rule 6 (labs/writeback/rules.md): fsync returned with the folio redirtied "
+           "under writeback still dirty: integrity writeback must wait for the write in "
+           "flight and write the folio again");
     return;
   }
   int fd = openf("fi.redirty", O_RDONLY);
   check(fd, 0, PG, 1, "fi.redirty");
-  check(fd, PG, PG, 3, "fi.redirty (the folio written under writeback)");
+  check(fd, PG, PG, 3, "fi.redirty (the folio written under writeback; rule 6 of "
+        "labs/writeback/rules.md)");
   check(fd, 2 * PG, 2 * PG, 1, "fi.redirty");
 }
 

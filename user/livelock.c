@@ -113,12 +113,16 @@ main(int argc, char **argv)
   else if (!alive)
     printf("livelock %s %s: FAIL the dirtier had stopped before the call returned\n",
            mode, call);
+  else if (tagged == 0 && written == 0 && strcmp(call, "sync") == 0)
+    printf("livelock %s %s: FAIL rule 12 (labs/writeback/rules.md): sync neither tagged nor "
+           "wrote anything: it waited while the flusher held the file, in one background "
+           "pass that chased the dirtier; memory cleaning stops at nr_to_write\n", mode, call);
   else if (tagged == 0)
-    printf("livelock %s %s: FAIL nothing was tagged TOWRITE, so nothing marks what was "
-           "dirty when %s began\n", mode, call, call);
+    printf("livelock %s %s: FAIL rule 9 (labs/writeback/rules.md): nothing was tagged "
+           "TOWRITE, so nothing marks what was dirty when %s began\n", mode, call, call);
   else if (written > tagged)
-    printf("livelock %s %s: FAIL wrote %lu folios but only %lu were dirty when it began: "
-           "it chased the dirtier\n", mode, call, written, tagged);
+    printf("livelock %s %s: FAIL rule 9 (labs/writeback/rules.md): wrote %lu folios but only "
+           "%lu were dirty when it began: it chased the dirtier\n", mode, call, written, tagged);
   else
     printf("livelock %s %s: PASS\n", mode, call);
   close(fd);
