@@ -20,7 +20,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from qemu import FS_IMAGE, KERNEL, REPO, Drive, LogWrites, Machine, copy_sparse, scaled
+from typing import Optional
+
+from qemu import (FS_IMAGE, KERNEL, REPO, Drive, LogWrites, Machine, Throttle, copy_sparse,
+                  scaled)
 
 READY = re.compile(r"(?m)^READY (\d+)( last)?\n")
 
@@ -54,11 +57,13 @@ class Run:
     log: Path           # the blklogwrites log
     kernel: Path
     seconds: float = 0.0
+    scenario: str = ""  # "" for the random workload, or crashwork's scenario
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps({
             "seed": self.seed, "nsteps": self.nsteps, "base": str(self.base),
             "log": str(self.log), "kernel": str(self.kernel), "seconds": self.seconds,
+            "scenario": self.scenario,
             "steps": [{"index": s.index, "log_bytes": s.log_bytes, "text": s.text}
                       for s in self.steps]}, indent=1))
 
@@ -75,29 +80,33 @@ class Run:
             log = d / log.name
         return cls(raw["seed"], raw["nsteps"],
                    [Step(s["index"], s["log_bytes"], s["text"]) for s in raw["steps"]],
-                   base, log, Path(raw["kernel"]), raw.get("seconds", 0.0))
+                   base, log, Path(raw["kernel"]), raw.get("seconds", 0.0),
+                   raw.get("scenario", ""))
 
 
 def run_workload(workdir: Path, seed: int, nsteps: int, kernel: Path = KERNEL,
                  image: Path = FS_IMAGE, cpus: int = 2, mem: str = "128M",
-                 timeout: float = 60.0) -> Run:
+                 timeout: float = 60.0, scenario: str = "",
+                 throttle: Optional[Throttle] = None) -> Run:
     """Boot Quire on a copy of image under blklogwrites, run crashwork step
     by step, noting the log's size after each step; then pull the plug.
-    Leaves base.img, writes.log, run.json and the machine's directory in
-    workdir."""
+    With scenario, crashwork runs that scenario instead of nsteps random
+    steps; throttle slows the disk down (above the log, so that the log
+    sees writes when they reach the disk).  Leaves base.img, writes.log,
+    run.json and the machine's directory in workdir."""
     workdir.mkdir(parents=True, exist_ok=True)
     t0 = time.monotonic()
     base = copy_sparse(image, workdir / "base.img")
     disk = copy_sparse(base, workdir / "disk.img")
     log = workdir / "writes.log"
     steps: list[Step] = []
-    drive = Drive(logwrites=LogWrites(log=log))
+    drive = Drive(logwrites=LogWrites(log=log), throttle=throttle)
     with Machine(cpus=cpus, mem=mem, image=disk, drive=drive, kernel=kernel,
                  workdir=workdir / "workload", name="crash workload") as m:
         m.boot()
         m.mark()
         start = len(m.output)
-        m.sendline(f"crashwork {seed} {nsteps}")
+        m.sendline(f"crashwork {scenario} {seed}" if scenario else f"crashwork {seed} {nsteps}")
         while True:
             match = m.wait_for(READY, timeout,
                                what=f"READY {len(steps)} from crashwork")
@@ -116,7 +125,7 @@ def run_workload(workdir: Path, seed: int, nsteps: int, kernel: Path = KERNEL,
                 break
             m.sendline("")
         m.kill()
-    run = Run(seed, nsteps, steps, base, log, Path(kernel), time.monotonic() - t0)
+    run = Run(seed, nsteps, steps, base, log, Path(kernel), time.monotonic() - t0, scenario)
     run.save(workdir / "run.json")
     disk.unlink()
     return run

@@ -107,15 +107,18 @@ def wbstat_runs(m: Machine, *ops: str, timeout: float = 120.0) -> tuple[list[Res
 
 
 def expect(results: Sequence[Result], op: str, value: Optional[int] = None,
-           error: Optional[str] = None, nth: int = 0) -> Result:
-    """The nth result of operation op, checked against value or error."""
+           error: Optional[str] = None, nth: int = 0, why: str = "") -> Result:
+    """The nth result of operation op, checked against value or error.
+    why, if given, starts the message of a failure (the rule broken)."""
     found = [r for r in results if r.op == op]
-    assert len(found) > nth, f"fsop printed no result for '{op}' (got: {[str(r) for r in results]})"
+    lead = f"{why}: " if why else ""
+    assert len(found) > nth, \
+        f"{lead}fsop printed no result for '{op}' (got: {[str(r) for r in results]})"
     r = found[nth]
     if error is not None:
-        assert r.error == error, f"'{op}' gave {r}, want error {error}"
+        assert r.error == error, f"{lead}'{op}' gave {r}, want error {error}"
     else:
-        assert r.error is None, f"'{op}' failed: {r}"
+        assert r.error is None, f"{lead}'{op}' failed: {r}"
         if value is not None:
-            assert r.value == value, f"'{op}' gave {r.value}, want {value}"
+            assert r.value == value, f"{lead}'{op}' gave {r.value}, want {value}"
     return r

@@ -53,7 +53,8 @@ def table_problems(table: rules.Table, graded: dict[str, str]) -> list[str]:
 
 @pytest.fixture(scope="session")
 def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    files = [f for f in tracked_files(REPO) if re.fullmatch(r"grade/test_\w+\.py", f)]
+    files = [f for f in tracked_files(REPO, untracked=True)
+             if re.fullmatch(r"grade/test_\w+\.py", f)]
     return graded_tests(REPO, files, tmp_path_factory.mktemp("graded"))
 
 
@@ -69,7 +70,7 @@ def test_table_is_complete(table: rules.Table, graded: dict[str, str]) -> None:
 @pytest.fixture(scope="session")
 def solution_copy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SolutionCopy]:
     root = tmp_path_factory.mktemp("solution") / "quire"
-    copy_tree(REPO, root)
+    copy_tree(REPO, root, untracked=True)   # the working tree as it is now
     copy = SolutionCopy(root)
     copy.build()
     yield copy

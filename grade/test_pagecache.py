@@ -211,11 +211,12 @@ def test_fsync_reports_write_error_once_per_file(machine: Boot) -> None:
     results, counters, out = fsop.run(
         m, "open a victim rw", "open b victim r", "write a 4096 4096 9",
         "fsync a", "fsync a", "fsync b", "fsync b", "open c victim r", "fsync c", "wbstat")
-    fsop.expect(results, "fsync a", error="EIO", nth=0)
-    fsop.expect(results, "fsync a", 0, nth=1)
-    fsop.expect(results, "fsync b", error="EIO", nth=0)
-    fsop.expect(results, "fsync b", 0, nth=1)
-    fsop.expect(results, "fsync c", 0)
+    once = "rule D6 (grade/crashbugs/rules.md): a write error reaches each open file once"
+    fsop.expect(results, "fsync a", error="EIO", nth=0, why=once)
+    fsop.expect(results, "fsync a", 0, nth=1, why=once)
+    fsop.expect(results, "fsync b", error="EIO", nth=0, why=once)
+    fsop.expect(results, "fsync b", 0, nth=1, why=once)
+    fsop.expect(results, "fsync c", 0, why=once + ", and not a file opened after it")
     assert counters.get("disk_errors", 0) >= 1, out
 
 
@@ -228,7 +229,9 @@ def test_unseen_error_reaches_file_opened_later(machine: Boot) -> None:
         # Start the write without waiting or looking at errors.
         "sfr a 0 0 w", "sleep 20",
         "open c victim r", "fsync c", "fsync c", "fsync a", "fsync a")
-    fsop.expect(results, "fsync c", error="EIO", nth=0)
-    fsop.expect(results, "fsync c", 0, nth=1)
-    fsop.expect(results, "fsync a", error="EIO", nth=0)
-    fsop.expect(results, "fsync a", 0, nth=1)
+    once = ("rule D6 (grade/crashbugs/rules.md): an error no file has seen reaches a file "
+            "opened after it, once")
+    fsop.expect(results, "fsync c", error="EIO", nth=0, why=once)
+    fsop.expect(results, "fsync c", 0, nth=1, why=once)
+    fsop.expect(results, "fsync a", error="EIO", nth=0, why=once)
+    fsop.expect(results, "fsync a", 0, nth=1, why=once)

@@ -59,17 +59,20 @@ def git(cwd: Path, *args: str) -> str:
     return proc.stdout
 
 
-def tracked_files(repo: Path) -> list[str]:
-    """The files git tracks in repo that exist in its working tree."""
-    out = subprocess.run(["git", "-C", str(repo), "ls-files", "-z"],
+def tracked_files(repo: Path, untracked: bool = False) -> list[str]:
+    """The files git tracks in repo that exist in its working tree; with
+    untracked, also those it would track (new files not ignored)."""
+    more = ["--others", "--exclude-standard"] if untracked else []
+    out = subprocess.run(["git", "-C", str(repo), "ls-files", "-z", "--cached", *more],
                          stdout=subprocess.PIPE, check=True).stdout.decode()
     return sorted(p for p in out.split("\0")
                   if p and (repo / p).is_file() and not (repo / p).is_symlink())
 
 
-def copy_tree(src: Path, dst: Path) -> None:
-    """The tracked files of src, with their working-tree contents."""
-    for rel in tracked_files(src):
+def copy_tree(src: Path, dst: Path, untracked: bool = False) -> None:
+    """The tracked files of src (and, with untracked, the new files git
+    would track), with their working-tree contents."""
+    for rel in tracked_files(src, untracked):
         target = dst / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(src / rel, target)

@@ -43,6 +43,13 @@
 // unsynced data is half written at any moment: that is where bytes of
 // another file would come from after a crash.
 //
+// `crashwork promises SEED` runs a fixed scenario instead, one step for
+// each durability rule of grade/crashbugs/rules.md (see promises()): each
+// step makes a promise about a file of its own, on a disk the host keeps
+// slow, and then keeps the disk busy with writes no promise covers, so
+// that a kernel that breaks a rule leaves many crash states in which that
+// step's promise does not hold.
+//
 // The same SEED gives the same operations (the timing of the background
 // process against them varies).  The last four steps are quiet: the
 // background process is gone, periodic writeback is off, and after a
@@ -550,15 +557,109 @@ wait_line(void)
   gets(line, sizeof line);
 }
 
+// ---------------------------------------------------------------- promises
+
+// A file of n pages, written and made durable by the caller's sync; holes
+// at pages [hole, hole + nhole).
+static int
+make_file(const char *path, int n, int hole, int nhole)
+{
+  int fid = new_fid();
+
+  strcpy(files[fid].path, path);
+  int fd = open(path, O_CREAT | O_EXCL | O_RDWR);
+  if (fd < 0)
+    fail("create", path);
+  if (ftruncate(fd, (uint64)n * PG) < 0)
+    fail("ftruncate", path);
+  close(fd);
+  files[fid].alive = 1;
+  files[fid].size = (uint64)n * PG;
+  printf("OP name fid=%d path=%s\nOP trunc fid=%d size=%lu\n", fid, path, fid,
+         files[fid].size);
+  for (int i = 0; i < n; i++)
+    if (i < hole || i >= hole + nhole)
+      do_write(fid, (uint64)i * PG, PG);
+  return fid;
+}
+
+// Start the writeback of [off, off+len) of fid without waiting for it:
+// someone other than the integrity call that follows starts it.
+static void
+start_writeback(int fid, uint64 off, uint64 len)
+{
+  int fd = open_file(fid, O_RDWR);
+
+  if (sync_file_range(fd, off, len, SYNC_FILE_RANGE_WRITE) < 0)
+    fail("sync_file_range", files[fid].path);
+  close(fd);
+}
+
+// Keep the slow disk busy after a promise: overwrite every other page of
+// the junk file (blocks on the disk already: no metadata to commit) and
+// start their writes.  They are still arriving when the next FLUSH goes
+// out, so the writes a promise left unflushed share a long window with them.
+static void
+busy(int junk)
+{
+  for (int i = 0; i < 24; i++)
+    do_write(junk, (uint64)(2 * i) * PG, PG);
+  start_writeback(junk, 0, 48 * PG);
+}
+
+// One step per rule: D1 fsync waits for writes others started; D2 fsync
+// FLUSHes even with nothing to commit; D3 fdatasync commits a new size;
+// D4 msync(MS_SYNC) makes stores into a hole durable; D5 sync waits for
+// everything.  Each promise is about a file of its own.
+static void
+promises(void)
+{
+  int p1 = make_file("cw/d1", 16, 16, 0), p2 = make_file("cw/d2", 16, 16, 0);
+  int p3 = make_file("cw/d3", 16, 16, 0), p4 = make_file("cw/d4", 16, 8, 4);
+  int p5 = make_file("cw/d5", 16, 16, 0), junk = make_file("cw/junk", 48, 48, 0);
+  sync_all();
+  ready(1, 0);
+  wait_line();
+  do_write(p1, PG, 3 * PG);
+  start_writeback(p1, PG, 3 * PG);
+  sync_call(p1, 0);
+  busy(junk);
+  ready(2, 0);
+  wait_line();
+  do_write(p2, 2 * PG, 3 * PG);
+  sync_call(p2, 0);
+  busy(junk);
+  ready(3, 0);
+  wait_line();
+  do_write(p3, 16 * PG, 4 * PG);
+  sync_call(p3, 1);
+  busy(junk);
+  ready(4, 0);
+  wait_line();
+  if (do_mwrite_msync(p4, 9 * PG, 2 * PG) == 0)
+    durable(p4);
+  busy(junk);
+  ready(5, 0);
+  wait_line();
+  do_write(p5, 3 * PG, 5 * PG);
+  sync_all();
+  busy(junk);
+  sleep(100);     // the busy writes reach the disk before the plug is pulled
+  ready(6, 1);
+  wait_line();
+  exit(0);
+}
+
 int
 main(int argc, char *argv[])
 {
-  if (argc < 2 || argc > 3) {
-    fprintf(2, "usage: crashwork SEED [STEPS]\n");
+  int scenario = argc > 1 && strcmp(argv[1], "promises") == 0;
+  if (argc < 2 || argc > 3 || (scenario && argc != 3)) {
+    fprintf(2, "usage: crashwork SEED [STEPS] | crashwork promises SEED\n");
     exit(2);
   }
-  uint64 seed = strtol(argv[1], 0, 0);
-  int steps = argc > 2 ? atoi(argv[2]) : 40;
+  uint64 seed = strtol(argv[1 + scenario], 0, 0);
+  int steps = argc > 2 && !scenario ? atoi(argv[2]) : 40;
   // 23 bits: seeds stay below 2^63, so fsop (strtol) takes them too.
   tag = (seed * 0x9E3779B97F4A7C15ULL) >> 41;
   if (tag == 0)
@@ -577,6 +678,15 @@ main(int argc, char *argv[])
     fail("mkdir", "bg");
   sync();
   printf("DIRS cw bg\n");
+  if (scenario) {
+    // Only the steps write, and nothing commits but their own calls.
+    if (sysctl(SYSCTL_DIRTY_WRITEBACK_CENTISECS, 0, 0) < 0 ||
+        sysctl(SYSCTL_COMMIT_CENTISECS, 3000, 0) < 0)
+      fail("sysctl", 0);
+    ready(0, 0);
+    wait_line();
+    promises();
+  }
   bgpid = fork();
   if (bgpid < 0)
     fail("fork", 0);
