@@ -241,15 +241,26 @@ def _parse_md(fence: Fence, lines: list[str], j: int, labs: list[str]) -> int:
         j += 1
 
 
+def _indent(line: str) -> str:
+    return line[:len(line) - len(line.lstrip())]
+
+
 def resolve(pieces: list[Piece], lab: Lab) -> str:
     """The starter's text: the stub of every fence (the solution of a lab
-    listed in "solved"), without markers."""
+    listed in "solved"), without markers.  In C, the stubs of this lab's
+    fences stand between two comments, so that students see where their
+    code goes and what to leave alone."""
     out = []
     for p in pieces:
         if isinstance(p, str):
             out.append(p)
         elif p.lab in lab.solved:
             out.extend(p.solution)
+        elif p.style == "c" and p.lab == lab.marker:
+            pad = _indent(p.stub[0]) if p.stub else ""
+            out.append(f"{pad}// ==== {lab.name} lab: your code ({p.label}) ====\n")
+            out.extend(p.stub)
+            out.append(f"{pad}// ==== {lab.name} lab: end of your code ({p.label}) ====\n")
         else:
             out.extend(p.stub)
     return "".join(out)

@@ -595,10 +595,13 @@ start_writeback(int fid, uint64 off, uint64 len)
   close(fd);
 }
 
-// Keep the slow disk busy after a promise: overwrite every other page of
-// the junk file (blocks on the disk already: no metadata to commit) and
-// start their writes.  They are still arriving when the next FLUSH goes
-// out, so the writes a promise left unflushed share a long window with them.
+// Keep the slow disk busy: overwrite every other page of the junk file
+// (blocks on the disk already: no metadata to commit) and start their
+// writes.  Called before a step's own writes, it puts them at the back of
+// a queue that drains slowly (QEMU's throttle lets a burst through at
+// once when the disk has been idle, so an idle disk is not enough); called
+// after a promise, it makes the window to the next FLUSH long, so that
+// the writes a broken promise left unflushed share it with many others.
 static void
 busy(int junk)
 {
@@ -620,27 +623,32 @@ promises(void)
   sync_all();
   ready(1, 0);
   wait_line();
+  busy(junk);
   do_write(p1, PG, 3 * PG);
   start_writeback(p1, PG, 3 * PG);
   sync_call(p1, 0);
   busy(junk);
   ready(2, 0);
   wait_line();
+  busy(junk);
   do_write(p2, 2 * PG, 3 * PG);
   sync_call(p2, 0);
   busy(junk);
   ready(3, 0);
   wait_line();
+  busy(junk);
   do_write(p3, 16 * PG, 4 * PG);
   sync_call(p3, 1);
   busy(junk);
   ready(4, 0);
   wait_line();
+  busy(junk);
   if (do_mwrite_msync(p4, 9 * PG, 2 * PG) == 0)
     durable(p4);
   busy(junk);
   ready(5, 0);
   wait_line();
+  busy(junk);
   do_write(p5, 3 * PG, 5 * PG);
   sync_all();
   busy(junk);
