@@ -43,7 +43,7 @@ HOSTCC ?= gcc
 
 # Debian/Ubuntu packages for everything: build, boot, debug, test, pictures.
 DEB_PACKAGES := make gcc libc6-dev gcc-riscv64-unknown-elf qemu-system-misc \
-                gdb-multiarch python3 python3-pytest python3-matplotlib
+                gdb-multiarch python3 python3-pytest python3-pytest-xdist python3-matplotlib
 
 # What the command line's goals need: cc to build, qemu to boot, python to
 # test.  Goals that need none of them read no tool stamp.

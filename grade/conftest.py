@@ -44,9 +44,43 @@ def pytest_configure(config: pytest.Config) -> None:
         "after_due_date or after_published")
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("quire", "Quire's grading")
+    group.addoption("--graded", action="store_true",
+                    help="run only graded tests (those with a points marker)")
+    group.addoption("--lab", metavar="NAME", help="with --graded: only lab NAME's tests")
+
+
+def _graded(item: pytest.Item, lab: object) -> bool:
+    """Is item a graded test (of lab, if given)?  Its points, visibility
+    and lab go into its reports (user_properties), where grade.py reads
+    them, also from the worker processes of pytest -n."""
+    points = item.get_closest_marker("points")
+    mark = item.get_closest_marker("lab")
+    name = mark.args[0] if mark else None
+    if points is None or (lab is not None and name != lab):
+        return False
+    vis = item.get_closest_marker("visibility")
+    item.user_properties += [("points", points.args[0]), ("lab", name),
+                             ("visibility", vis.args[0] if vis else "visible")]
+    return True
+
+
 def pytest_collection_modifyitems(config: pytest.Config,
                                   items: list[pytest.Item]) -> None:
-    """Catch malformed markers at collection, not when grading."""
+    """Catch malformed markers at collection, not when grading; with
+    --graded, keep only the graded tests."""
+    _check_markers(items)
+    if config.getoption("graded"):
+        keep = [i for i in items if _graded(i, config.getoption("lab"))]
+        kept = {id(i) for i in keep}
+        drop = [i for i in items if id(i) not in kept]
+        if drop:
+            config.hook.pytest_deselected(items=drop)
+            items[:] = keep
+
+
+def _check_markers(items: list[pytest.Item]) -> None:
     for item in items:
         for mark in item.iter_markers("points"):
             if len(mark.args) != 1 or not isinstance(mark.args[0], (int, float)) \

@@ -14,6 +14,7 @@ when every selected test passed.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import sys
@@ -73,28 +74,18 @@ def _failure_text(report: pytest.TestReport) -> str:
 
 
 class GradePlugin:
-    """Selects graded tests and records what happens to each."""
+    """Records what happens to each graded test and prints one line each,
+    in the order of collection.  The selection itself is conftest.py's
+    (--graded, --lab), so that it happens in pytest -n's workers too; the
+    points, visibility and lab come with each test's reports."""
 
-    def __init__(self, lab: Optional[str], stream: Any = sys.stdout,
-                 quiet: bool = True) -> None:
-        self.lab = lab
+    def __init__(self, stream: Any = sys.stdout, quiet: bool = True) -> None:
         self.quiet = quiet
         self.stream = stream
         self.results: dict[str, Result] = {}
         self.order: list[str] = []
+        self.printed = 0              # results printed, in order
         self.errors: list[str] = []
-        self.started = time.monotonic()
-
-    @staticmethod
-    def _name(item: pytest.Item) -> str:
-        """file::test, the file relative to grade/ (or just its name)."""
-        _, sep, rest = item.nodeid.partition("::")
-        path = Path(item.path)
-        try:
-            shown = str(path.relative_to(GRADE_DIR))
-        except ValueError:
-            shown = path.name
-        return shown + sep + rest
 
     @pytest.hookimpl(trylast=True)
     def pytest_configure(self, config: pytest.Config) -> None:
@@ -112,32 +103,29 @@ class GradePlugin:
             self.errors.append(f"could not load {report.nodeid}:\n{report.longreprtext}")
 
     @pytest.hookimpl(trylast=True)
-    def pytest_collection_modifyitems(self, config: pytest.Config,
-                                      items: list[pytest.Item]) -> None:
-        keep, drop = [], []
-        for item in items:
-            points = item.get_closest_marker("points")
-            lab = item.get_closest_marker("lab")
-            lab_name = lab.args[0] if lab else None
-            if points is None or (self.lab is not None and lab_name != self.lab):
-                drop.append(item)
-                continue
-            vis = item.get_closest_marker("visibility")
-            keep.append(item)
-            self.results[item.nodeid] = Result(
-                name=self._name(item), points=float(points.args[0]),
-                visibility=vis.args[0] if vis else "visible", lab=lab_name)
-            self.order.append(item.nodeid)
-        if drop:
-            config.hook.pytest_deselected(items=drop)
-            items[:] = keep
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        """Without workers: the order, from the items conftest.py kept."""
+        self.order = [item.nodeid for item in items]
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        """With workers (pytest -n): the order, from the first worker."""
+        if not self.order:
+            self.order = list(ids)
 
     # -------------------------------------------------------- running
 
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+    def _result(self, report: pytest.TestReport) -> Result:
         r = self.results.get(report.nodeid)
         if r is None:
-            return
+            props = dict(report.user_properties)
+            r = self.results[report.nodeid] = Result(
+                name=_name(report.nodeid), points=float(props.get("points", 0)),
+                visibility=str(props.get("visibility", "visible")), lab=props.get("lab"))
+        return r
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        r = self._result(report)
         r.seconds += report.duration
         if report.failed and r.outcome != "failed":
             r.outcome = "failed"
@@ -147,7 +135,17 @@ class GradePlugin:
             r.failure = _failure_text(report)
         if report.when == "teardown":
             r.done = True
+            self._print_ready()
+
+    def _print_ready(self) -> None:
+        """Print the results that are done, in order, up to the first that
+        is not: the lines come out the same whatever ran in parallel."""
+        while self.printed < len(self.order):
+            r = self.results.get(self.order[self.printed])
+            if r is None or not r.done:
+                return
             self._print(r)
+            self.printed += 1
 
     def _print(self, r: Result) -> None:
         word = {"passed": "OK", "failed": "FAIL", "skipped": "SKIP"}[r.outcome]
@@ -164,12 +162,31 @@ class GradePlugin:
     def finished(self) -> list[Result]:
         out = []
         for nodeid in self.order:
-            r = self.results[nodeid]
-            if not r.done:            # interrupted, or never run
+            r = self.results.get(nodeid) or Result(name=_name(nodeid), points=0.0)
+            if not r.done:            # interrupted, a worker crashed, or never run
                 r.outcome = "failed"
                 r.failure = r.failure or "the test did not run to completion"
             out.append(r)
+        self.printed = len(self.order)
         return out
+
+
+def _name(nodeid: str) -> str:
+    """file::test as grade.py shows it: the file relative to grade/."""
+    path, sep, rest = nodeid.partition("::")
+    prefix = str(GRADE_DIR.relative_to(REPO)) + "/"
+    return (path[len(prefix):] if path.startswith(prefix) else Path(path).name) + sep + rest
+
+
+def parallel_args() -> list[str]:
+    """pytest -n's arguments: two workers where pytest-xdist is installed
+    and there are two CPUs (QUIRE_GRADE_JOBS sets the number; 1: none).
+    Each test file goes to one worker, so that a file's shared machines
+    and crash runs are made once."""
+    if importlib.util.find_spec("xdist") is None:
+        return []
+    jobs = int(os.environ.get("QUIRE_GRADE_JOBS", min(2, os.cpu_count() or 1)))
+    return ["-n", str(jobs), "--dist", "loadscope"] if jobs > 1 else []
 
 
 def gradescope_json(results: list[Result], errors: list[str], seconds: float
@@ -223,8 +240,10 @@ def main(argv: Optional[list[str]] = None) -> int:
         path, sep, rest = t.partition("::")
         tests.append(str(Path(path).resolve()) + sep + rest)
     os.chdir(REPO)
-    plugin = GradePlugin(args.lab, quiet=not args.verbose)
-    pytest_args = ["-p", "no:cacheprovider"]
+    plugin = GradePlugin(quiet=not args.verbose)
+    pytest_args = ["-p", "no:cacheprovider", "--graded", *parallel_args()]
+    if args.lab:
+        pytest_args += ["--lab", args.lab]
     if args.verbose:
         pytest_args += ["-q", "-rfEs"]
     if args.keyword:
