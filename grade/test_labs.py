@@ -48,7 +48,7 @@ def staff_only(path: str) -> bool:
 
 # ---------------------------------------------------------------- fences
 
-C_BEGIN = re.compile(r"^\s*//\s*LAB\([\w-]+\)\s+BEGIN\s")
+C_BEGIN = re.compile(r"^\s*//\s*LAB\((?P<lab>[\w-]+)\)\s+BEGIN\s+(?P<label>\S+)")
 MD_BEGIN = re.compile(r"^\s*<!--\s*LAB\([\w-]+\)\s+BEGIN\s")
 MD_ELSE = re.compile(r"^\s*<!--\s*LAB\([\w-]+\)\s+ELSE\s*-->")
 MD_END = re.compile(r"^\s*<!--\s*LAB\([\w-]+\)\s+END\s*-->")
@@ -66,9 +66,11 @@ def split_fences(text: str) -> tuple[str, list[str], list[str]]:
     stubs: list[str] = []
     i = 0
     while i < len(lines):
-        if C_BEGIN.match(lines[i]):
+        begin = C_BEGIN.match(lines[i])
+        if begin:
             assert "#ifndef LAB_STARTER" in lines[i + 1]
             i += 2
+            first_stub = len(out)
             depth, into = 0, solution
             while True:
                 d = DIRECTIVE.match(lines[i])
@@ -88,6 +90,7 @@ def split_fences(text: str) -> tuple[str, list[str], list[str]]:
                     out.append(lines[i])
                 i += 1
             i += 2                          # #endif and the END marker
+            _frame(out, first_stub, begin.group("lab"), begin.group("label"))
         elif MD_BEGIN.match(lines[i]):
             i += 1
             into = solution
@@ -104,6 +107,15 @@ def split_fences(text: str) -> tuple[str, list[str], list[str]]:
             out.append(lines[i])
             i += 1
     return "".join(out), solution, stubs
+
+
+def _frame(out: list[str], first: int, lab: str, label: str) -> None:
+    """Put the comments that show students their part around the stub that
+    starts at out[first]."""
+    stub = out[first:]
+    pad = stub[0][:len(stub[0]) - len(stub[0].lstrip())] if stub else ""
+    out[first:] = [f"{pad}// ==== {lab} lab: your code ({label}) ====\n", *stub,
+                   f"{pad}// ==== {lab} lab: end of your code ({label}) ====\n"]
 
 
 def fenced_files(repo: Path) -> dict[str, str]:
@@ -377,7 +389,8 @@ int stub_gamma = 3;
 // LAB(demo) END
 int after;
 """
-MINI_C_STARTER = "int keep;\nint stub_gamma = 3;\nint after;\n"
+MINI_C_STARTER = ("int keep;\n// ==== demo lab: your code (one) ====\nint stub_gamma = 3;\n"
+                  "// ==== demo lab: end of your code (one) ====\nint after;\n")
 MINI_MD = """# Demo
 <!-- LAB(demo) BEGIN prose -->
 The answer is forty-two, says the solution.
