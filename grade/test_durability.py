@@ -50,34 +50,31 @@ def promises(tmp_path_factory: pytest.TempPathFactory) -> Report:
     return report
 
 
-def _sound(r: Report) -> None:
+def _broken(r: Report, rule: str, says: str, what: str, hit: Callable[[str], bool]) -> None:
+    """Fail, naming rule, if a crash state has a problem for which hit is
+    true; what says what such a state shows."""
     assert r.selftest is None, f"the checker is broken: {r.selftest}"
     assert r.checked >= 300, f"only {r.checked} crash states were made:\n{r.summary()}"
+    bad = [v for v in r.violations if any(hit(p) for p in v.problems)]
+    assert not bad, (
+        f"rule {rule} (grade/crashbugs/rules.md: {says}): in {len(bad)} of the {r.checked} "
+        f"crash states, {what}.  For example, {bad[0].state}:\n  "
+        + "\n  ".join(bad[0].problems[:4]))
 
 
 @pytest.mark.points(3)
 @pytest.mark.parametrize("rule,path,says", PROMISES, ids=IDS)
 def test_promise(promises: Report, rule: str, path: str, says: str) -> None:
-    _sound(promises)
-    lost = [v for v in promises.violations
-            if any(p.startswith(path + " ") or f" as {path} " in p for p in v.problems)]
-    assert not lost, (
-        f"rule {rule} (grade/crashbugs/rules.md: {says}): in {len(lost)} of the "
-        f"{promises.checked} crash states, {path} has lost what its step promised.  "
-        f"For example, {lost[0].state}:\n  " + "\n  ".join(lost[0].problems[:4]))
+    _broken(promises, rule, says, f"{path} has lost what its step promised",
+            lambda p: p.startswith(path + " ") or f" as {path} " in p)
 
 
 @pytest.mark.points(3)
 def test_consistent_after_any_crash(promises: Report) -> None:
     """Rule D8: every crash state is a consistent file system (fsck clean,
     no name the workload never made) once the log is replayed."""
-    _sound(promises)
-    torn = [v for v in promises.violations
-            if any(p.startswith(("fsck", "/")) for p in v.problems)]
-    assert not torn, (
-        f"rule D8 (grade/crashbugs/rules.md: a commit record reaches the disk before "
-        f"its home blocks): {len(torn)} crash states are not consistent.  For example, "
-        f"{torn[0].state}:\n  " + "\n  ".join(torn[0].problems[:4]))
+    _broken(promises, "D8", "a commit record reaches the disk before its home blocks",
+            "the file system is not consistent", lambda p: p.startswith(("fsck", "/")))
 
 
 @pytest.mark.points(2)

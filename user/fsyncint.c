@@ -284,51 +284,72 @@ msync_case(int verify)
   check(fd, 0, 6 * PG, 6, "fi.msync");
 }
 
+static struct wbstat
+stat_of(int fd)
+{
+  struct wbstat st;
+
+  if (wbstat(fd, &st) < 0)
+    die("wbstat");
+  return st;
+}
+
+// The write of page 1 was just started: on the slow disk it must still be
+// in flight.  A write that never started is the iterator's fault.
+static void
+expect_in_flight(int fd)
+{
+  struct wbstat st = stat_of(fd);
+
+  if (st.f_writeback == 0 && st.f_dirty > 0) {
+    fail("rule 2 (labs/writeback/rules.md): the write of page 1 (bytes 4096..8191) did "
+         "not start: the range ends with the page holding range_end, inclusive");
+    exit(1);
+  }
+  if (st.f_writeback == 0) {
+    fail("setup: the write finished at once; the disk must be slow for this case");
+    exit(1);
+  }
+}
+
+// After the crash: pages 0, 2 and 3 hold version 1, page 1 version 3.
+static void
+check_redirtied(const char *name, const char *what)
+{
+  int fd = openf(name, O_RDONLY);
+
+  check(fd, 0, PG, 1, name);
+  check(fd, PG, PG, 3, what);
+  check(fd, 2 * PG, 2 * PG, 1, name);
+}
+
 // A folio written again while its first write is still going to the (slow)
 // disk: fsync must wait for that write, then write the new data.
 static void
 redirty(int verify)
 {
-  if (!verify) {
-    int fd = openf("fi.redirty", O_CREAT | O_TRUNC | O_RDWR);
-    put(fd, 0, 4 * PG, 1);
-    sync_fd(fd);
-    put(fd, PG, PG, 2);
-    if (sync_file_range(fd, PG, PG, SYNC_FILE_RANGE_WRITE) < 0)
-      die("sync_file_range");
-    struct wbstat st;
-    if (wbstat(fd, &st) < 0)
-      die("wbstat");
-    if (st.f_writeback == 0 && st.f_dirty > 0) {
-      fail("rule 2 (labs/writeback/rules.md): sync_file_range(SYNC_FILE_RANGE_WRITE) of "
-           "bytes 4096..8191 did not start the write of page 1: the range ends with the "
-           "page holding range_end, inclusive");
-      exit(1);
-    }
-    if (st.f_writeback == 0) {
-      fail("setup: the first write finished at once; the disk must be slow for this case");
-      exit(1);
-    }
-    put(fd, PG, PG, 3);   // redirty it under writeback
-    if (wbstat(fd, &st) < 0)
-      die("wbstat");
-    if (st.f_dirty != 1 || st.f_writeback != 1)
-      fail("setup: after the second write: %lu dirty, %lu under writeback; want 1 and 1",
-           st.f_dirty, st.f_writeback);
-    sync_fd(fd);
-    if (wbstat(fd, &st) < 0)
-      die("wbstat");
-    if (st.f_dirty != 0)
-      fail("rule 6 (labs/writeback/rules.md): fsync returned with the folio redirtied "
-           "under writeback still dirty: integrity writeback must wait for the write in "
-           "flight and write the folio again");
+  if (verify) {
+    check_redirtied("fi.redirty", "fi.redirty (the folio written under writeback; rule 6 "
+                    "of labs/writeback/rules.md)");
     return;
   }
-  int fd = openf("fi.redirty", O_RDONLY);
-  check(fd, 0, PG, 1, "fi.redirty");
-  check(fd, PG, PG, 3, "fi.redirty (the folio written under writeback; rule 6 of "
-        "labs/writeback/rules.md)");
-  check(fd, 2 * PG, 2 * PG, 1, "fi.redirty");
+  int fd = openf("fi.redirty", O_CREAT | O_TRUNC | O_RDWR);
+  put(fd, 0, 4 * PG, 1);
+  sync_fd(fd);
+  put(fd, PG, PG, 2);
+  if (sync_file_range(fd, PG, PG, SYNC_FILE_RANGE_WRITE) < 0)
+    die("sync_file_range");
+  expect_in_flight(fd);
+  put(fd, PG, PG, 3);   // redirty it under writeback
+  struct wbstat st = stat_of(fd);
+  if (st.f_dirty != 1 || st.f_writeback != 1)
+    fail("setup: after the second write: %lu dirty, %lu under writeback; want 1 and 1",
+         st.f_dirty, st.f_writeback);
+  sync_fd(fd);
+  if (stat_of(fd).f_dirty != 0)
+    fail("rule 6 (labs/writeback/rules.md): fsync returned with the folio redirtied "
+         "under writeback still dirty: integrity writeback must wait for the write in "
+         "flight and write the folio again");
 }
 
 // A store through a shared mapping after writeback of the folio started:
@@ -337,36 +358,26 @@ redirty(int verify)
 static void
 mmapredirty(int verify)
 {
-  if (!verify) {
-    int fd = openf("fi.mmapre", O_CREAT | O_TRUNC | O_RDWR);
-    put(fd, 0, 4 * PG, 1);
-    sync_fd(fd);
-    char *p = mmap(0, 4 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    if (p == MAP_FAILED)
-      die("mmap");
-    fill(p + PG, PG, PG, 2);
-    if (msync(p, 4 * PG, MS_ASYNC) < 0)
-      die("msync");
-    struct wbstat st;
-    if (wbstat(fd, &st) < 0)
-      die("wbstat");
-    if (st.f_writeback == 0) {
-      fail("setup: the write finished at once; the disk must be slow for this case");
-      exit(1);
-    }
-    fill(p + PG, PG, PG, 3);   // while the folio is under writeback
-    if (wbstat(fd, &st) < 0)
-      die("wbstat");
-    if (st.f_dirty != 1)
-      fail("a store during writeback did not dirty the folio again (%lu dirty)", st.f_dirty);
-    if (msync(p, 4 * PG, MS_SYNC) < 0)
-      die("msync");
+  if (verify) {
+    check_redirtied("fi.mmapre", "fi.mmapre (the store made during writeback)");
     return;
   }
-  int fd = openf("fi.mmapre", O_RDONLY);
-  check(fd, 0, PG, 1, "fi.mmapre");
-  check(fd, PG, PG, 3, "fi.mmapre (the store made during writeback)");
-  check(fd, 2 * PG, 2 * PG, 1, "fi.mmapre");
+  int fd = openf("fi.mmapre", O_CREAT | O_TRUNC | O_RDWR);
+  put(fd, 0, 4 * PG, 1);
+  sync_fd(fd);
+  char *p = mmap(0, 4 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (p == MAP_FAILED)
+    die("mmap");
+  fill(p + PG, PG, PG, 2);
+  if (msync(p, 4 * PG, MS_ASYNC) < 0)
+    die("msync");
+  expect_in_flight(fd);
+  fill(p + PG, PG, PG, 3);   // while the folio is under writeback
+  uint64 dirty = stat_of(fd).f_dirty;
+  if (dirty != 1)
+    fail("a store during writeback did not dirty the folio again (%lu dirty)", dirty);
+  if (msync(p, 4 * PG, MS_SYNC) < 0)
+    die("msync");
 }
 
 // Stores to a MAP_PRIVATE mapping never reach the file, not even after

@@ -21,41 +21,54 @@
 #include "trap/trap.h"
 #include "debug/wbctl_stage.h"
 
-// Clean folio index as another writeback would, just after it cleared the
-// folio's dirty flag and before it started the write (Linux leaves the
-// marks in place until then): "someone else wrote it" between the
-// iterator's lookup and its lock.  tidy_marks() clears the marks later.
-void
-stage_clean(struct address_space *mapping, pgoff_t index)
+// Do act to folio index of mapping, if it is there, still in the file, and
+// not locked by someone else (the iterator, say: then leave it alone).
+static void
+with_folio(struct address_space *mapping, pgoff_t index,
+           void (*act)(struct address_space *, struct folio *))
 {
   struct folio *folio = filemap_get_folio(mapping, index);
 
   if (folio == 0)
     return;
   if (folio_trylock(folio)) {
-    if (folio->mapping == mapping && !folio_test_writeback(folio) &&
-        folio_test_clear_flag(folio, PG_dirty))
-      mod_node_page_state(NR_FILE_DIRTY, -1);
+    if (folio->mapping == mapping)
+      act(mapping, folio);
     folio_unlock(folio);
   }
   folio_put(folio);
+}
+
+// Another writeback just cleared the folio's dirty flag and has not
+// started the write yet (Linux leaves the marks in place until then).
+static void
+clean_it(struct address_space *mapping, struct folio *folio)
+{
+  if (!folio_test_writeback(folio) && folio_test_clear_flag(folio, PG_dirty))
+    mod_node_page_state(NR_FILE_DIRTY, -1);
+}
+
+// A process writing the file dirties the folio.
+static void
+dirty_it(struct address_space *mapping, struct folio *folio)
+{
+  if (folio_test_uptodate(folio) && mapping->a_ops->write_begin(mapping, folio) == 0)
+    folio_mark_dirty(folio);
+}
+
+// "Someone else wrote it" between the iterator's lookup and its lock.
+// tidy_marks() clears the marks later.
+void
+stage_clean(struct address_space *mapping, pgoff_t index)
+{
+  with_folio(mapping, index, clean_it);
 }
 
 // Dirty folio index, as a process writing the file at the same time would.
 void
 stage_dirty(struct address_space *mapping, pgoff_t index)
 {
-  struct folio *folio = filemap_get_folio(mapping, index);
-
-  if (folio == 0)
-    return;
-  if (folio_trylock(folio)) {
-    if (folio->mapping == mapping && folio_test_uptodate(folio) &&
-        mapping->a_ops->write_begin(mapping, folio) == 0)
-      folio_mark_dirty(folio);
-    folio_unlock(folio);
-  }
-  folio_put(folio);
+  with_folio(mapping, index, dirty_it);
 }
 
 // After stage_clean: clear the DIRTY and TOWRITE marks it left on clean
@@ -102,13 +115,7 @@ detach_folio(struct folio *folio)
 
   if (mapping->a_ops->invalidate_folio)
     mapping->a_ops->invalidate_folio(folio);
-  lru_del(folio);
-  acquire(&mapping->i_pages_lock);
-  xa_erase(&mapping->i_pages, folio->index);
-  folio->mapping = 0;
-  mapping->nrpages--;
-  release(&mapping->i_pages_lock);
-  mod_node_page_state(NR_FILE_PAGES, -1);
+  __filemap_remove_folio(folio);
 }
 
 static int

@@ -151,10 +151,25 @@ filemap_add_folio(struct address_space *mapping, struct folio *folio, pgoff_t in
 void
 filemap_remove_folio(struct folio *folio)
 {
-  struct address_space *mapping = folio->mapping;
-
   if (folio_test_dirty(folio) || folio_test_writeback(folio))
     panic("filemap_remove_folio: folio dirty or under writeback");
+  __filemap_remove_folio(folio);
+  folio_put(folio);
+}
+
+/**
+ * __filemap_remove_folio - take a locked folio out of its mapping
+ * @folio: the folio
+ *
+ * The folio leaves the xarray and the LRU list and forgets its mapping;
+ * the cache's reference goes to the caller.  Whether it may leave (clean,
+ * not under writeback) is the caller's business.
+ */
+void
+__filemap_remove_folio(struct folio *folio)
+{
+  struct address_space *mapping = folio->mapping;
+
   lru_del(folio);
   acquire(&mapping->i_pages_lock);
   xa_erase(&mapping->i_pages, folio->index);
@@ -162,7 +177,6 @@ filemap_remove_folio(struct folio *folio)
   mapping->nrpages--;
   release(&mapping->i_pages_lock);
   mod_node_page_state(NR_FILE_PAGES, -1);
-  folio_put(folio);
 }
 
 /**

@@ -70,6 +70,7 @@ struct folio *filemap_read_folio(struct file *file, struct address_space *mappin
                                  pgoff_t index, int *err);
 int filemap_add_folio(struct address_space *mapping, struct folio *folio, pgoff_t index);
 void filemap_remove_folio(struct folio *folio);
+void __filemap_remove_folio(struct folio *folio);
 int64 filemap_read(struct inode *ip, int user_dst, uint64 dst, uint64 off, uint64 n);
 int64 filemap_write(struct inode *ip, int user_src, uint64 src, uint64 off, uint64 n);
 int filemap_fdatawrite_range(struct address_space *mapping, loff_t start, loff_t end, int sync_mode);
