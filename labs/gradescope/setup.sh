@@ -56,7 +56,7 @@ qemu_is_new_enough() {
 build_qemu() {
   echo "setup.sh: $(qemu-system-riscv64 --version 2>/dev/null | head -n 1 || echo 'no QEMU')" \
        "is older than 7.2; building QEMU $QEMU_VERSION from source (riscv64 only;" \
-       "about 10 minutes on two cores, once per autograder build)"
+       "about 8 minutes on two cores, once per autograder build)"
   apt-get install -y -qq ninja-build pkg-config libglib2.0-dev libpixman-1-dev zlib1g-dev libfdt-dev \
     curl xz-utils
   local work
