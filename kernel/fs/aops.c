@@ -87,6 +87,8 @@ qfs_write_begin(struct address_space *mapping, struct folio *folio)
 {
   struct inode *ip = mapping->host;
 
+  if (fs_is_shut_down())
+    return -EROFS;
   if (folio_test_flag(folio, PG_mappedtodisk) || folio_test_flag(folio, PG_delalloc))
     return 0;
   // Every block of a file lies below its on-disk size (writeback moves
@@ -208,6 +210,13 @@ qfs_write_folio(struct wb_ctx *ctx, struct writeback_control *wbc, struct folio 
     // Past the end of the file: a truncate is removing it.
     folio_unlock(folio);
     return 0;
+  }
+  if (fs_is_shut_down()) {
+    // Nothing reaches the disk any more (shutdown.c): the data is lost,
+    // and the next fsync of the file says so.
+    mapping_set_error(folio->mapping, -EIO);
+    folio_unlock(folio);
+    return -EIO;
   }
   uint addr = map_folio(ctx, folio, &err);
   if (addr == 0) {

@@ -37,17 +37,20 @@ static struct spinlock space_lock;
 static uint64 nfree;                // zero bits in the bitmap
 static uint64 nreserved;            // blocks promised to dirty folios
 
-void
+// Load the bitmap at mount.  0, or why the mount must be refused.
+const char *
 bitmap_init(void)
 {
   initlock(&space_lock, "space");
   nbmap = (sb.size + BPB - 1) / BPB;
   if (nbmap > MAXBMAP)
-    panic("bitmap_init: disk too large (%d bitmap blocks)", nbmap);
+    return "the disk is too large for this kernel's bitmap";
   for (uint i = 0; i < nbmap; i++) {
     if ((committed[i] = kalloc()) == 0)
       panic("bitmap_init: out of memory");
     struct buf *b = bread(ROOTDEV, sb.bmapstart + i);
+    if (b == 0)
+      return "the disk failed a read of the free-block bitmap";
     memmove(committed[i], b->data, BSIZE);
     brelse(b);
   }
@@ -55,6 +58,7 @@ bitmap_init(void)
     if (!((committed[blk / BPB][(blk % BPB) / 8] >> (blk % 8)) & 1))
       nfree++;
   alloc_hint = sb.datastart;
+  return 0;
 }
 
 // Indirect blocks that writing n delayed blocks of one file may need, at
@@ -117,14 +121,18 @@ bit(const uchar *map, uint i)
   return (map[i / 8] >> (i % 8)) & 1;
 }
 
-// Find and take a free block inside the current operation; 0 if none.
-static uint
-take_block(uint dev)
+// Find and take a free block inside the current operation: 0 with the
+// block in *out; -ENOSPC if there is none; -EIO if the disk failed a read
+// of the bitmap.
+static int
+take_block(uint dev, uint *out)
 {
   for (uint n = 0; n < sb.nblocks; ) {
     uint b = alloc_hint;
     uint bi = b / BPB;
     struct buf *bp = bread(dev, sb.bmapstart + bi);
+    if (bp == 0)
+      return -EIO;
     for (; b < (bi + 1) * BPB && b < sb.size && n < sb.nblocks; b++, n++) {
       uint i = b % BPB;
       if (!bit(bp->data, i) && !bit(committed[bi], i)) {
@@ -135,48 +143,63 @@ take_block(uint dev)
         acquire(&space_lock);
         nfree--;
         release(&space_lock);
-        return b;
+        *out = b;
+        return 0;
       }
     }
     brelse(bp);
     alloc_hint = b < sb.size ? b : sb.datastart;
   }
-  return 0;
+  return -ENOSPC;
 }
 
 // Allocate a block inside the current operation, for metadata or for a
 // write that reserved nothing; space reserved for delayed folios is not
-// touched.  0 if the disk is full.  The block's contents are whatever the
-// disk holds: a caller that uses it for metadata zeroes it through the
-// log, and file data is written whole before anything points to it.
-uint
-balloc(uint dev)
+// touched.  0 with the block in *b, -ENOSPC if the disk is full, or
+// -EIO.  The block's contents are whatever the disk holds: a caller that
+// uses it for metadata zeroes it through the log, and file data is
+// written whole before anything points to it.
+int
+balloc(uint dev, uint *b)
 {
   acquire(&space_lock);
   int ok = nfree > nreserved;
   release(&space_lock);
-  return ok ? take_block(dev) : 0;
+  return ok ? take_block(dev, b) : -ENOSPC;
 }
 
 // Allocate a block for writeback of a delayed folio (or an indirect block
-// it needs): space was reserved, so this may use reserved space.  0 only
-// if every free block was freed by an uncommitted transaction.
-uint
-balloc_reserved(uint dev)
+// it needs): space was reserved, so this may use reserved space.  -ENOSPC
+// only if every free block was freed by an uncommitted transaction.
+int
+balloc_reserved(uint dev, uint *b)
 {
-  return take_block(dev);
+  return take_block(dev, b);
 }
 
-// Free a block inside the current operation.
+// Free a block inside the current operation.  A pointer to a block that
+// is outside the data area or already free means the disk's metadata is
+// damaged, and a bitmap that cannot be read cannot be changed: either
+// way the file system stops writing (shutdown.c) rather than make it
+// worse.
 void
 bfree(uint dev, uint b)
 {
-  if (b < sb.datastart || b >= sb.size)
-    panic("bfree: block %d outside the data area", b);
+  if (b < sb.datastart || b >= sb.size) {
+    fs_shutdown("freeing a block outside the data area: the metadata is damaged", b);
+    return;
+  }
   struct buf *bp = bread(dev, BBLOCK(b, sb));
+  if (bp == 0) {
+    fs_shutdown("reading the free-block bitmap", BBLOCK(b, sb));
+    return;
+  }
   uint i = b % BPB;
-  if (!bit(bp->data, i))
-    panic("bfree: block %d is already free", b);
+  if (!bit(bp->data, i)) {
+    brelse(bp);
+    fs_shutdown("freeing a block that is free already: the metadata is damaged", b);
+    return;
+  }
   bp->data[i / 8] &= ~(1 << (i % 8));
   log_write(bp);
   brelse(bp);

@@ -7,7 +7,7 @@
 struct buf;
 struct superblock;
 
-void initlog(uint dev, struct superblock *sb);
+const char *initlog(uint dev, struct superblock *sb);
 void begin_op(void);
 void begin_op_n(uint nblocks);
 int log_op_room(void);
@@ -16,6 +16,7 @@ void log_ordered_begin(void);
 void log_ordered_end(void);
 void end_op(void);
 void log_write(struct buf *b);
+void log_read_failed(uint blockno);
 int log_force(void);
 uint64 log_commits(void);
 void log_start_committer(void);
