@@ -8,7 +8,11 @@
 // transaction.  The data write is registered with the log
 // (log_ordered_begin), and the transaction waits for it before its
 // commit record; so after a crash a file never points at a block that
-// holds anything but the data written there.
+// holds anything but the data written there.  If that write fails, the
+// block holds whatever it held before (another file's old bytes, say), so
+// the transaction must not commit: log_ordered_end shuts the file system
+// down.  An overwrite of a block the file already had is not ordered: if
+// it fails, the file keeps its old bytes, and fsync reports the error.
 #include "types.h"
 #include "param.h"
 #include "riscv.h"
@@ -124,6 +128,7 @@ struct wb_ctx {
   int reserved_ok;           // a failed allocation may be retried
   int need_commit;           // ... after a log commit
   int disksize_changed;      // the disk inode must be written
+  int ordered;               // req makes new data part of the file
 };
 
 // Write the disk inode if this writeback moved i_disksize.
@@ -148,7 +153,8 @@ write_end_io(struct blk_request *req)
     }
     folio_end_writeback(folio);
   }
-  log_ordered_end();
+  if (req->private)
+    log_ordered_end(req->error, req->blockno);
   blk_free(req);
 }
 
@@ -156,9 +162,12 @@ static void
 submit_pending(struct wb_ctx *ctx)
 {
   if (ctx->req) {
-    log_ordered_begin();
+    if (ctx->ordered)
+      log_ordered_begin();
+    ctx->req->private = (void *)(uint64)ctx->ordered;
     blk_submit(ctx->req);
     ctx->req = 0;
+    ctx->ordered = 0;
   }
 }
 
@@ -176,11 +185,12 @@ renew_op_if_full(struct wb_ctx *ctx)
 }
 
 // Give the folio's file block a disk block if it has none (delayed
-// allocation).  Returns the block, or 0 with *err set.  On -ENOSPC every
+// allocation); *fresh says whether it is new.  Returns the block, or 0
+// with *err set.  On -ENOSPC every
 // free block was freed by a transaction that has not committed yet (see
 // balloc.c): the caller leaves the folio dirty and asks for a commit.
 static uint
-map_folio(struct wb_ctx *ctx, struct folio *folio, int *err)
+map_folio(struct wb_ctx *ctx, struct folio *folio, int *fresh, int *err)
 {
   struct inode *ip = ctx->ip;
   uint addr;
@@ -194,6 +204,7 @@ map_folio(struct wb_ctx *ctx, struct folio *folio, int *err)
   }
   if (r == 1 && folio_test_clear_flag(folio, PG_delalloc))
     release_delalloc(ip);
+  *fresh = r == 1;
   return addr;
 }
 
@@ -204,7 +215,7 @@ qfs_write_folio(struct wb_ctx *ctx, struct writeback_control *wbc, struct folio 
 {
   struct inode *ip = ctx->ip;
   uint64 isize = __atomic_load_n(&ip->size, __ATOMIC_RELAXED);
-  int err = 0;
+  int err = 0, fresh = 0;
 
   if ((uint64)folio_pos(folio) >= isize) {
     // Past the end of the file: a truncate is removing it.
@@ -218,7 +229,7 @@ qfs_write_folio(struct wb_ctx *ctx, struct writeback_control *wbc, struct folio 
     folio_unlock(folio);
     return -EIO;
   }
-  uint addr = map_folio(ctx, folio, &err);
+  uint addr = map_folio(ctx, folio, &fresh, &err);
   if (addr == 0) {
     folio_redirty_for_writepage(wbc, folio);
     folio_unlock(folio);
@@ -237,6 +248,7 @@ qfs_write_folio(struct wb_ctx *ctx, struct writeback_control *wbc, struct folio 
   if (end > ip->i_disksize) {
     ip->i_disksize = end;
     ctx->disksize_changed = 1;
+    fresh = 1;
   }
   releasesleep(&ip->i_map_lock);
 
@@ -252,6 +264,7 @@ qfs_write_folio(struct wb_ctx *ctx, struct writeback_control *wbc, struct folio 
     req->blockno = addr;
     req->end_io = write_end_io;
   }
+  ctx->ordered |= fresh;
   req->seg[req->nseg].addr = folio_address(folio);
   req->seg[req->nseg].len = PGSIZE;
   req->nseg++;

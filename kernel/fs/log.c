@@ -311,7 +311,9 @@ log_op_room(void)
 
 // A data write that the running transaction must wait for before it
 // commits (ordered data); log_ordered_end() is called when it completes,
-// possibly from an interrupt.
+// possibly from an interrupt, with its error.  A failed ordered write
+// shuts the file system down, so that the transaction never commits: it
+// would make a block part of a file whose data never reached it.
 void
 log_ordered_begin(void)
 {
@@ -321,8 +323,10 @@ log_ordered_begin(void)
 }
 
 void
-log_ordered_end(void)
+log_ordered_end(int error, uint blockno)
 {
+  if (error)
+    fs_shutdown("writing new file data", blockno);
   acquire(&log.lock);
   if (--log.ordered == 0)
     wakeup(&log.ordered);

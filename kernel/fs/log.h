@@ -13,7 +13,7 @@ void begin_op_n(uint nblocks);
 int log_op_room(void);
 uint log_op_max(void);
 void log_ordered_begin(void);
-void log_ordered_end(void);
+void log_ordered_end(int error, uint blockno);
 void end_op(void);
 void log_write(struct buf *b);
 void log_read_failed(uint blockno);
