@@ -25,7 +25,14 @@ from typing import Optional
 from qemu import (FS_IMAGE, KERNEL, REPO, Drive, LogWrites, Machine, Throttle, copy_sparse,
                   scaled)
 
-READY = re.compile(r"(?m)^READY (\d+)( last)?\n")
+READY = re.compile(r"^READY (\d+)( last)?\n", re.M)
+# The kernel killed crashwork (a fault it could not serve: with
+# `crashwork errors`, a page the disk failed to read).
+# crashwork met an error it did not expect, and exits.
+FAILED = re.compile(r"^ERROR .*\n", re.M)
+KILLED = re.compile(r"^pid \d+ crashwork: .*; killed\n", re.M)
+# The shell's prompt: crashwork has exited (or could not be started).
+ENDED = re.compile(r"^\$ ", re.M)
 
 # The programs a crash image needs: to boot, to run the workload, to look.
 PROGRAMS = ("init", "sh", "crashwork", "ls", "fsop", "halt")
@@ -99,36 +106,51 @@ def run_workload(workdir: Path, seed: int, nsteps: int, kernel: Path = KERNEL,
     base = copy_sparse(image, workdir / "base.img")
     disk = copy_sparse(base, workdir / "disk.img")
     log = workdir / "writes.log"
-    steps: list[Step] = []
     drive = Drive(logwrites=LogWrites(log=log), throttle=throttle)
     with Machine(cpus=cpus, mem=mem, image=disk, drive=drive, kernel=kernel,
                  workdir=workdir / "workload", name="crash workload") as m:
         m.boot()
-        m.mark()
-        start = len(m.output)
-        m.sendline(f"crashwork {scenario} {seed}" if scenario else f"crashwork {seed} {nsteps}")
-        while True:
-            match = m.wait_for(READY, timeout,
-                               what=f"READY {len(steps)} from crashwork")
-            size = os.stat(log).st_size
-            text = m.output[start:match.start()]
-            index = int(match.group(1))
-            if index != len(steps):
-                raise CheckerError(f"crashwork printed READY {index}, expected "
-                                   f"READY {len(steps)}")
-            err = re.search(r"(?m)^ERROR .*$", text)
-            if err:
-                raise CheckerError(f"crashwork failed in step {index}: {err.group(0)}")
-            steps.append(Step(index, size, text))
-            start = match.end()
-            if match.group(2):
-                break
-            m.sendline("")
+        command = f"crashwork {scenario} {seed}" if scenario else f"crashwork {seed} {nsteps}"
+        steps = drive_steps(m, command, log, timeout)
         m.kill()
     run = Run(seed, nsteps, steps, base, log, Path(kernel), time.monotonic() - t0, scenario)
     run.save(workdir / "run.json")
     disk.unlink()
     return run
+
+
+def drive_steps(m: Machine, command: str, log: Path, timeout: float,
+                errors_ok: bool = False) -> list[Step]:
+    """Start crashwork (command) in the shell of m and drive it step by
+    step to its last READY, noting the log's size at each; the steps are
+    numbered from 0 as they come.  An ERROR line (a call crashwork did not
+    expect to fail) raises CheckerError.  With errors_ok (`crashwork
+    errors`), EFAIL lines are part of the steps, READY may count from
+    anywhere, and crashwork may be killed or not start at all, which ends
+    the steps."""
+    m.mark()
+    start = len(m.output)
+    m.sendline(command)
+    steps: list[Step] = []
+    ready = re.compile(f"{READY.pattern}|{FAILED.pattern}" +
+                       (f"|{KILLED.pattern}|{ENDED.pattern}" if errors_ok else ""), re.M)
+    while True:
+        match = m.wait_for(ready, timeout, what=f"READY after step {len(steps)} from crashwork")
+        size = os.stat(log).st_size
+        text = m.output[start:match.start()]
+        if match.group(0).startswith("ERROR"):
+            raise CheckerError(f"crashwork failed in step {len(steps)}: {match.group(0)}")
+        if match.group(1) is None:          # killed or gone: its last step ends here
+            steps.append(Step(len(steps), size, text + match.group(0)))
+            return steps
+        if not errors_ok and int(match.group(1)) != len(steps):
+            raise CheckerError(f"crashwork printed READY {match.group(1)}, expected "
+                               f"READY {len(steps)}")
+        steps.append(Step(len(steps), size, text))
+        start = match.end()
+        if match.group(2):
+            return steps
+        m.sendline("")
 
 
 def make_image(dest: Path, size_mb: int = 6, mkfs: Path = REPO / "mkfs" / "mkfs") -> Path:

@@ -81,8 +81,10 @@ class Checker:
             raise CheckerError("steps and their outputs disagree")
         with fsimage.Image(run.base) as img:
             self.sb = img.sb
+            # cw and bg are the workload's, even if an earlier run made them.
             self.base_root = {e.name: (e.inum, img.inode(e.inum).pack())
-                              for e in img.dir_entries(fsimage.ROOTINO)}
+                              for e in img.dir_entries(fsimage.ROOTINO)
+                              if e.name not in ("cw", "bg")}
             base_blocks: set[int] = set()
             for name, (inum, _) in self.base_root.items():
                 if name not in (".", ".."):
@@ -102,6 +104,8 @@ class Checker:
     def t_end(self, st: State) -> int:
         """Operations a state may show: those of the steps up to the first
         one whose READY came after its last write was logged."""
+        if st.kind == "final":          # the disk after the whole run
+            return len(self.work.ops)
         last = st.last
         if last < 0:
             return self.work.step_end[0]
@@ -117,12 +121,23 @@ class Checker:
 
     # ------------------------------------------------------------ one state
 
+    def final_state(self) -> State:
+        """The state with every logged write: the disk as the run left it."""
+        f = self.log.flushes[-1] if self.log.flushes else -1
+        units = tuple((e.index, i) for e in self.log.entries[f + 1:]
+                      for i in range(e.nr_sectors))
+        return State(f, units, "final")
+
     def check(self, st: State, keep_files: bool = False) -> Verdict:
         assert self.builder is not None
         self.builder.goto(st)
+        return self.check_image(self.builder.work, st, keep_files)
+
+    def check_image(self, path: Path, st: State, keep_files: bool = False) -> Verdict:
+        """Checks 1 to 3 on the image at path, as the disk of state st."""
         v = Verdict(st, [])
         try:
-            r = subprocess.run([str(self.fsck), str(self.builder.work)],
+            r = subprocess.run([str(self.fsck), str(path)],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                timeout=scaled(60))
         except subprocess.TimeoutExpired:
@@ -133,7 +148,7 @@ class Checker:
             more = f" (and {len(lines) - 4} more)" if len(lines) > 4 else ""
             v.problems.append(f"fsck exit {r.returncode}: " + "; ".join(lines[:4]) + more)
         try:
-            with fsimage.Image(self.builder.work) as img:
+            with fsimage.Image(path) as img:
                 v.replayed = img.replay_log()
                 self._check_image(img, st, v, keep_files)
         except Exception as e:      # a damaged image may break any reader
@@ -334,7 +349,8 @@ class Checker:
         if fbn >= len(blocks) or blocks[fbn] == 0:
             return "a hole"
         b = blocks[fbn]
-        assert self.builder is not None
+        if self.builder is None:        # check_image() of a disk, not a state
+            return f"disk block {b}"
         return f"disk block {b}, {self.builder.source(b)}"
 
     def _bad(self, path: str, fid: int, a: int, b: int, seed: int, blocks: list[int],

@@ -60,8 +60,11 @@ def read_log(path: Union[str, Path], sector_size: int = 4096) -> WriteLog:
     """Read a blklogwrites log.  sector_size is used only when the log has
     no superblock yet: QEMU writes it at the first flush that succeeds, so a
     log whose flushes all failed, or that was cut before any flush, has
-    entries but no superblock."""
+    entries but no superblock.  An empty file is an empty log: QEMU
+    writes nothing to it before the first write reaches the disk."""
     raw = Path(path).read_bytes()
+    if not raw:
+        return WriteLog(sector_size, 0, [])
     if len(raw) < _SUPER.size:
         raise ValueError(f"{path}: too short for a blklogwrites log")
     magic, version, nr_entries, size = _SUPER.unpack_from(raw, 0)

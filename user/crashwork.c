@@ -80,6 +80,8 @@ struct file {
   uint64 size;
   uint32 ver;                 // writes so far: the seed's low bits
   int next;
+  int warm;                   // created since boot: its pages are cached
+  int hurt;                   // a call about it failed: its state is unsure
   struct ext ext[MAXEXT];
 };
 
@@ -92,6 +94,13 @@ static char deadpath[NFID * 2][24];
 static int ndead;
 static uint64 buf[MAXPAGES * PG / 8];
 
+// `crashwork errors` (see errors_main()): a failing disk is expected.
+static int errmode;
+static int dry;               // replaying earlier steps: the model only
+static int stopped;           // a call failed: every later operation is skipped
+static int cwfd = -1;         // cw, open from the start, for syncfs
+static int cur[2];            // the files the operation in progress is about
+
 static void
 fail(const char *what, const char *path)
 {
@@ -101,6 +110,19 @@ fail(const char *what, const char *path)
     wait(0);
   }
   exit(1);
+}
+
+// A call failed.  Normally that ends the run; with `crashwork errors`
+// it is what the run is for: say so, and skip every later operation.
+static int
+failed(const char *what, const char *path)
+{
+  if (!errmode)
+    fail(what, path);
+  printf("EFAIL %s %s: %s\n", what, path ? path : "", strerror(errno));
+  stopped = 1;
+  files[cur[0]].hurt = files[cur[1]].hurt = 1;
+  return -1;
 }
 
 static uint64
@@ -208,40 +230,61 @@ open_file(int fid, int flags)
 {
   int fd = open(files[fid].path, flags);
   if (fd < 0)
-    fail("open", files[fid].path);
+    failed("open", files[fid].path);
   return fd;
 }
+
+// Each operation prints its OP line before it makes its calls: if one
+// fails (crashwork errors), the operation may have been done in part.
 
 // Write the pattern of a new seed over [off, off+len) of file fid.
 static void
 do_write(int fid, uint64 off, uint64 len)
 {
   struct file *f = &files[fid];
+  if (stopped)
+    return;
+  cur[0] = fid, cur[1] = 0;
   uint64 seed = seed_of(fid, ++f->ver);
-  int fd = open_file(fid, O_RDWR);
-
-  fill(buf, off, len, seed);
-  if (pwrite(fd, buf, len, off) != (ssize_t)len)
-    fail("pwrite", f->path);
-  close(fd);
+  if (!dry) {
+    printf("OP write fid=%d off=%lu len=%lu seed=0x%lx\n", fid, off, len, seed);
+    int fd = open_file(fid, O_RDWR);
+    if (fd < 0)
+      return;
+    fill(buf, off, len, seed);
+    ssize_t n = pwrite(fd, buf, len, off);
+    close(fd);
+    if (n != (ssize_t)len) {
+      failed("pwrite", f->path);
+      return;
+    }
+  }
   ext_write(f, off, len, seed);
   if (off + len > f->size)
     f->size = off + len;
-  printf("OP write fid=%d off=%lu len=%lu seed=0x%lx\n", fid, off, len, seed);
 }
 
 static void
 do_trunc(int fid, uint64 size)
 {
   struct file *f = &files[fid];
-  int fd = open_file(fid, O_RDWR);
-
-  if (ftruncate(fd, size) < 0)
-    fail("ftruncate", f->path);
-  close(fd);
+  if (stopped)
+    return;
+  cur[0] = fid, cur[1] = 0;
+  if (!dry) {
+    printf("OP trunc fid=%d size=%lu\n", fid, size);
+    int fd = open_file(fid, O_RDWR);
+    if (fd < 0)
+      return;
+    int r = ftruncate(fd, size);
+    close(fd);
+    if (r < 0) {
+      failed("ftruncate", f->path);
+      return;
+    }
+  }
   ext_cut(f, size, ~0ULL);
   f->size = size;
-  printf("OP trunc fid=%d size=%lu\n", fid, size);
 }
 
 static int
@@ -251,13 +294,21 @@ do_create(void)
   struct file *f = &files[fid];
 
   snprintf(f->path, sizeof f->path, "cw/f%d", fid);
-  int fd = open(f->path, O_CREAT | O_EXCL | O_RDWR);
-  if (fd < 0)
-    fail("create", f->path);
-  close(fd);
+  if (stopped)
+    return fid;
+  cur[0] = fid, cur[1] = 0;
+  if (!dry) {
+    printf("OP name fid=%d path=%s\n", fid, f->path);
+    int fd = open(f->path, O_CREAT | O_EXCL | O_RDWR);
+    if (fd < 0) {
+      failed("create", f->path);
+      return fid;
+    }
+    close(fd);
+    f->warm = 1;
+  }
   f->alive = 1;
   forget_dead(f->path);
-  printf("OP name fid=%d path=%s\n", fid, f->path);
   return fid;
 }
 
@@ -266,11 +317,18 @@ do_unlink(int fid)
 {
   struct file *f = &files[fid];
 
-  if (unlink(f->path) < 0)
-    fail("unlink", f->path);
+  if (stopped)
+    return;
+  cur[0] = fid, cur[1] = 0;
+  if (!dry) {
+    printf("OP unlink path=%s\n", f->path);
+    if (unlink(f->path) < 0) {
+      failed("unlink", f->path);
+      return;
+    }
+  }
   f->alive = 0;
   add_dead(f->path);
-  printf("OP unlink path=%s\n", f->path);
 }
 
 // Rename fid to a new name, or over the name of file `over` (> 0).
@@ -280,13 +338,20 @@ do_rename(int fid, int over)
   struct file *f = &files[fid];
   char to[24];
 
+  if (stopped)
+    return;
+  cur[0] = fid, cur[1] = over > 0 ? over : 0;
   if (over > 0)
     strcpy(to, files[over].path);
   else
     snprintf(to, sizeof to, "cw/n%d", ++names);
-  if (rename(f->path, to) < 0)
-    fail("rename", f->path);
-  printf("OP rename fid=%d from=%s to=%s\n", fid, f->path, to);
+  if (!dry) {
+    printf("OP rename fid=%d from=%s to=%s\n", fid, f->path, to);
+    if (rename(f->path, to) < 0) {
+      failed("rename", f->path);
+      return;
+    }
+  }
   add_dead(f->path);
   forget_dead(to);
   if (over > 0)
@@ -294,30 +359,61 @@ do_rename(int fid, int over)
   strcpy(f->path, to);
 }
 
+// Has the file system shut down?  A store into a mapping would then be
+// killed (SIGBUS), so `crashwork errors` looks before it stores.
+static int
+shut_down(void)
+{
+  struct wbstat st;
+
+  return errmode && wbstat(-1, &st) == 0 && st.fs_shutdown;
+}
+
 // Store the pattern of a new seed over [off, off+len) through a shared
-// mapping of the whole file, then msync(MS_SYNC).  Returns msync's result.
+// mapping of the whole file.
+static int
+store_mapped(int fid, int fd, uint64 maplen, uint64 off, uint64 len, uint64 seed)
+{
+  char *p = mmap(0, maplen, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (p == MAP_FAILED)
+    return failed("mmap", files[fid].path);
+  if (shut_down()) {
+    errno = EROFS;
+    munmap(p, maplen);
+    return failed("store", files[fid].path);
+  }
+  volatile uint64 *w = (volatile uint64 *)(p + off);
+  for (uint64 i = 0; i < len / 8; i++)
+    w[i] = ((off + 8 * i) ^ seed) * GOLDEN;
+  int r = msync(p, maplen, MS_SYNC);
+  if (r < 0)
+    failed("msync", files[fid].path);
+  if (munmap(p, maplen) < 0 && r == 0)
+    r = failed("munmap", files[fid].path);
+  return r;
+}
+
+// Store through a shared mapping, then msync(MS_SYNC).  Returns 0 if
+// msync made the stores durable.
 static int
 do_mwrite_msync(int fid, uint64 off, uint64 len)
 {
   struct file *f = &files[fid];
   uint64 maplen = (f->size + PG - 1) / PG * PG;
+  if (stopped)
+    return -1;
+  cur[0] = fid, cur[1] = 0;
   uint64 seed = seed_of(fid, ++f->ver);
-  int fd = open_file(fid, O_RDWR);
-
-  char *p = mmap(0, maplen, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-  if (p == MAP_FAILED)
-    fail("mmap", f->path);
-  volatile uint64 *w = (volatile uint64 *)(p + off);
-  for (uint64 i = 0; i < len / 8; i++)
-    w[i] = ((off + 8 * i) ^ seed) * GOLDEN;
+  int r = 0;
+  if (!dry) {
+    printf("OP mwrite fid=%d off=%lu len=%lu seed=0x%lx\n", fid, off, len, seed);
+    int fd = open_file(fid, O_RDWR);
+    if (fd < 0)
+      return -1;
+    r = store_mapped(fid, fd, maplen, off, len, seed);
+    close(fd);
+  }
   ext_write(f, off, len, seed);
-  printf("OP mwrite fid=%d off=%lu len=%lu seed=0x%lx\n", fid, off, len, seed);
-  int r = msync(p, maplen, MS_SYNC);
-  if (r < 0)
-    fail("msync", f->path);
-  if (munmap(p, maplen) < 0)
-    fail("munmap", f->path);
-  close(fd);
   return r;
 }
 
@@ -326,6 +422,8 @@ durable(int fid)
 {
   struct file *f = &files[fid];
 
+  if (dry || stopped)
+    return;
   printf("DURABLE %s fid=%d size=%lu ext=", f->path, fid, f->size);
   if (f->next == 0)
     printf("-");
@@ -337,19 +435,31 @@ durable(int fid)
 static void
 sync_call(int fid, int how)
 {
+  if (dry || stopped)
+    return;
+  cur[0] = fid, cur[1] = 0;
   int fd = open_file(fid, O_RDWR);
+  if (fd < 0)
+    return;
   int r = how ? fdatasync(fd) : fsync(fd);
-
-  if (r < 0)
-    fail(how ? "fdatasync" : "fsync", files[fid].path);
   close(fd);
+  if (r < 0)
+    failed(how ? "fdatasync" : "fsync", files[fid].path);
   durable(fid);
 }
 
+// sync(), or with `crashwork errors` syncfs(), which reports errors.
 static void
 sync_all(void)
 {
-  sync();
+  if (dry || stopped)
+    return;
+  if (!errmode)
+    sync();
+  else if (syncfs(cwfd) < 0)
+    failed("syncfs", "cw");
+  if (stopped)
+    return;
   for (int fid = 1; fid < nfids; fid++)
     if (files[fid].alive)
       durable(fid);
@@ -658,22 +768,186 @@ promises(void)
   exit(0);
 }
 
+// ---------------------------------------------------------------- errors
+
+// `crashwork errors SEED STEPS [FROM]`: the random steps on a disk that
+// fails (grade/errsweep.py makes one chosen request fail), with no
+// background process and no writeback or commit but the steps' own
+// calls, so that every run with the same SEED makes the same requests up
+// to the error.  Every call's failure is printed ("EFAIL call path:
+// error") and stops the operations; then finish() looks at what the file
+// system does after the error.  With FROM, steps 1 to FROM-1 are replayed
+// in the model only (a run with the same SEED made them on this disk
+// before), so that step FROM starts on a cold cache.
+
+// The call `what` returned r; it should have failed with errno `want`.
+static int
+expect_errno(const char *what, int r, int want)
+{
+  if (r >= 0 || errno != want) {
+    printf("RO BAD %s: %s, not %s\n", what, r >= 0 ? "succeeded" : strerror(errno),
+           strerror(want));
+    return 1;
+  }
+  return 0;
+}
+
+// Read file fid (open on fd) back: 0 if it is as the model says, 1 if
+// not ("WRONG" is printed), -1 if the read failed.
+static int
+read_back(int fid, int fd)
+{
+  struct file *f = &files[fid];
+  static uint64 want[MAXPAGES * PG / 8];
+
+  memset(want, 0, f->size);
+  for (int i = 0; i < f->next; i++)
+    fill(want + f->ext[i].off / 8, f->ext[i].off, f->ext[i].len, f->ext[i].seed);
+  if (pread(fd, buf, f->size, 0) != (ssize_t)f->size)
+    return -1;
+  for (uint64 i = 0; i < f->size / 8; i++) {
+    if (buf[i] != want[i]) {
+      printf("WRONG %s: the word at %lu reads 0x%lx, not 0x%lx\n", f->path, 8 * i,
+             buf[i], want[i]);
+      return 1;
+    }
+  }
+  return 0;
+}
+
+// Read every file back: on a cold cache, from the disk.
+static void
+verify_all(void)
+{
+  for (int fid = 1; fid < nfids && !stopped; fid++) {
+    if (!files[fid].alive)
+      continue;
+    cur[0] = fid, cur[1] = 0;
+    int fd = open_file(fid, O_RDONLY);
+    if (fd < 0)
+      return;
+    if (read_back(fid, fd) < 0)
+      failed("pread", files[fid].path);
+    close(fd);
+  }
+}
+
+// The latest file created since boot that still has its name, is not
+// the one a failed call was about, and can be opened for reading.
+static int
+open_warm_file(int *fid)
+{
+  for (*fid = nfids - 1; *fid > 0; (*fid)--) {
+    struct file *f = &files[*fid];
+    if (!f->alive || !f->warm || f->hurt)
+      continue;
+    int fd = open(f->path, O_RDONLY);
+    if (fd >= 0)
+      return fd;
+  }
+  return -1;
+}
+
+// After a shutdown: calls that would change the disk fail with EROFS,
+// the integrity calls with EIO, and what the cache holds reads back.
+static void
+check_read_only(void)
+{
+  int bad = expect_errno("create", open("cw/ro", O_CREAT | O_RDWR), EROFS);
+  bad |= expect_errno("mkdir", mkdir("cw/ro"), EROFS);
+  bad |= expect_errno("sync", sync(), EIO);
+  int fid, fd = open_warm_file(&fid);
+  if (fd >= 0) {
+    const char *path = files[fid].path;
+    bad |= expect_errno("open for writing", open(path, O_RDWR), EROFS);
+    bad |= expect_errno("unlink", unlink(path), EROFS);
+    bad |= expect_errno("rename", rename(path, "cw/ro"), EROFS);
+    bad |= expect_errno("fsync", fsync(fd), EIO);
+    if (read_back(fid, fd) != 0) {
+      printf("RO BAD reading %s from the cache\n", path);
+      bad = 1;
+    }
+    close(fd);
+  }
+  printf("RO %s%s\n", bad ? "BAD" : "ok", fd < 0 ? " (no cached file to read)" : "");
+}
+
+// The end of a run: make everything durable (syncfs reports any write
+// error of the run) and read it back, then say what the disk and the
+// file system did.
+static void
+finish(void)
+{
+  struct wbstat st;
+
+  if (!stopped) {
+    sync_all();
+    verify_all();
+  } else
+    printf("SYNCFS %s\n", syncfs(cwfd) < 0 ? strerror(errno) : "ok");
+  if (wbstat(-1, &st) < 0)
+    fail("wbstat", 0);
+  printf("DISK errors=%lu shutdown=%lu\n", st.disk_errors, st.fs_shutdown);
+  if (st.fs_shutdown)
+    check_read_only();
+}
+
+static void
+errors_main(int steps, int from)
+{
+  errmode = 1;
+  if (sysctl(SYSCTL_DIRTY_WRITEBACK_CENTISECS, 0, 0) < 0 ||
+      sysctl(SYSCTL_COMMIT_CENTISECS, 3000, 0) < 0)
+    fail("sysctl", 0);
+  if (from <= 1) {
+    from = 1;
+    if (mkdir("cw") < 0 || mkdir("bg") < 0)
+      failed("mkdir", "cw");
+    else if (sync() < 0)
+      failed("sync", 0);
+    else
+      printf("DIRS cw bg\n");
+  }
+  dry = 1;
+  for (int k = 1; k < from; k++)
+    step();
+  dry = 0;
+  if (!stopped && (cwfd = open("cw", O_RDONLY)) < 0)
+    failed("open", "cw");
+  ready(from - 1, 0);
+  int k = from;
+  for (; k <= steps && !stopped; k++) {
+    wait_line();
+    step();
+    ready(k, 0);
+  }
+  wait_line();
+  finish();
+  ready(k, 1);
+  wait_line();
+  exit(0);
+}
+
 int
 main(int argc, char *argv[])
 {
   int scenario = argc > 1 && strcmp(argv[1], "promises") == 0;
-  if (argc < 2 || argc > 3 || (scenario && argc != 3)) {
-    fprintf(2, "usage: crashwork SEED [STEPS] | crashwork promises SEED\n");
+  int errors = argc > 1 && strcmp(argv[1], "errors") == 0;
+  if (argc < 2 || argc > 3 + 2 * errors || (scenario && argc != 3) || (errors && argc < 4)) {
+    fprintf(2, "usage: crashwork SEED [STEPS] | crashwork promises SEED | "
+               "crashwork errors SEED STEPS [FROM]\n");
     exit(2);
   }
-  uint64 seed = strtol(argv[1 + scenario], 0, 0);
-  int steps = argc > 2 && !scenario ? atoi(argv[2]) : 40;
+  uint64 seed = strtol(argv[1 + scenario + errors], 0, 0);
+  int steps = argc > 2 && !scenario ? atoi(argv[2 + errors]) : 40;
   // 23 bits: seeds stay below 2^63, so fsop (strtol) takes them too.
   tag = (seed * 0x9E3779B97F4A7C15ULL) >> 41;
   if (tag == 0)
     tag = 1;
   srand(seed);
   printf("TAG 0x%lx\n", tag);
+  if (errors)
+    errors_main(steps, argc > 4 ? atoi(argv[4]) : 1);
 
   // Eager writeback and commits: the disk is busy between the steps.
   if (sysctl(SYSCTL_DIRTY_WRITEBACK_CENTISECS, 10, 0) < 0 ||

@@ -18,7 +18,7 @@ main(void)
   if (open("console", O_RDWR) < 0) {
     mknod("console", CONSOLE, 0);
     if (open("console", O_RDWR) < 0)
-      exit(1);     // no console: nothing could report the problem anyway
+      poweroff(1); // no console (a disk that fails its reads): nobody to talk to
   }
   dup(0);          // standard output
   dup(0);          // standard error

@@ -63,7 +63,7 @@ ssize_t pwrite(int fd, const void *buf, size_t n, off_t offset);
 int ftruncate(int fd, off_t length);
 int fsync(int fd);
 int fdatasync(int fd);
-void sync(void);
+int sync(void);                        // -1 (EIO) once the file system has shut down
 int syncfs(int fd);
 int sync_file_range(int fd, off_t offset, off_t nbytes, unsigned int flags);
 void *mmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset);

@@ -268,6 +268,28 @@ virtio_blk_submit(struct blk_request *req)
   release(&disk->lock);
 }
 
+// Errors the console reports one by one, per disk: a disk that fails
+// every request would otherwise drown the console (wbstat counts them all).
+#define ERRORS_SHOWN 5
+
+// Say on the console which request the disk failed.
+static void
+report_error(struct disk *disk, struct blk_request *req)
+{
+  static const char *what[] = { [BLK_READ] = "read", [BLK_WRITE] = "write",
+                                [BLK_FLUSH] = "FLUSH" };
+  uint64 n = disk->stats.errors;
+
+  if (n > ERRORS_SHOWN)
+    return;
+  if (req->op == BLK_FLUSH)
+    printf("virtio-blk: disk %d failed a FLUSH", req->dev);
+  else
+    printf("virtio-blk: disk %d failed a %s of block %ld (%d blocks)", req->dev,
+           what[req->op], req->blockno, req->nseg);
+  printf(n == ERRORS_SHOWN ? "; further errors are counted only (wbstat)\n" : "\n");
+}
+
 static void
 account(struct disk *disk, struct blk_request *req)
 {
@@ -275,9 +297,10 @@ account(struct disk *disk, struct blk_request *req)
 
   for (int i = 0; i < req->nseg; i++)
     bytes += req->seg[i].len;
-  if (req->error)
+  if (req->error) {
     disk->stats.errors++;
-  else if (req->op == BLK_READ)
+    report_error(disk, req);
+  } else if (req->op == BLK_READ)
     disk->stats.reads++, disk->stats.read_bytes += bytes;
   else if (req->op == BLK_WRITE)
     disk->stats.writes++, disk->stats.write_bytes += bytes;

@@ -45,27 +45,33 @@ read_end_io(struct blk_request *req)
   blk_free(req);
 }
 
-// The disk block of file block index, or 0 for a hole.
-static uint
-lookup_block(struct inode *ip, pgoff_t index)
+// The disk block of file block index in *addr, or 0 for a hole.  Returns
+// 0, or -EIO if the disk failed the read of an indirect block: the block
+// is then unknown, which is not a hole.
+static int
+lookup_block(struct inode *ip, pgoff_t index, uint *addr)
 {
-  uint addr = 0;
-
   acquiresleep(&ip->i_map_lock);
-  if (bmap(ip, index, BMAP_LOOKUP, &addr) < 0)
-    addr = 0;
+  int r = bmap(ip, index, BMAP_LOOKUP, addr);
   releasesleep(&ip->i_map_lock);
-  return addr;
+  return r < 0 ? r : 0;
 }
 
 // ->read_folio: start reading a locked folio; the disk interrupt marks it
-// uptodate and unlocks it.  A hole reads as zeros at once.
+// uptodate and unlocks it.  A hole reads as zeros at once.  On an error
+// the folio is unlocked and left not uptodate, so that the reader sees
+// EIO and a later read tries again.
 static int
 qfs_read_folio(struct file *file, struct folio *folio)
 {
   struct inode *ip = folio->mapping->host;
-  uint addr = lookup_block(ip, folio->index);
+  uint addr;
+  int r = lookup_block(ip, folio->index, &addr);
 
+  if (r < 0) {
+    folio_unlock(folio);
+    return r;
+  }
   if (addr == 0) {
     memset(folio_address(folio), 0, PGSIZE);
     folio_mark_uptodate(folio);
@@ -102,9 +108,15 @@ qfs_write_begin(struct address_space *mapping, struct folio *folio)
   // A stale read is harmless: only this folio's writeback, which waits for
   // the folio lock held here, could give this index a block.
   uint64 disksize = __atomic_load_n(&ip->i_disksize, __ATOMIC_ACQUIRE);
-  if ((uint64)folio_pos(folio) < disksize && lookup_block(ip, folio->index) != 0) {
-    folio_set_flag(folio, PG_mappedtodisk);
-    return 0;
+  uint addr = 0;
+  if ((uint64)folio_pos(folio) < disksize) {
+    int r = lookup_block(ip, folio->index, &addr);
+    if (r < 0)
+      return r;
+    if (addr != 0) {
+      folio_set_flag(folio, PG_mappedtodisk);
+      return 0;
+    }
   }
   int r = reserve_delalloc(ip);
   if (r == 0)

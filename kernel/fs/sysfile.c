@@ -681,11 +681,14 @@ sys_fdatasync(void)
   return do_fsync(1);
 }
 
+// sync(): as in Linux, a writeback error is not reported here (syncfs
+// and fsync report it), but a file system that has shut down is: -EIO,
+// for nothing written since can be made durable.
 int64
 sys_sync(void)
 {
   sync_filesystem();
-  return 0;
+  return fs_is_shut_down() ? -EIO : 0;
 }
 
 // syncfs(fd): sync the file system fd is on, and report (once per open

@@ -478,8 +478,11 @@ forkret(void)
     p->cwd = namei("/");
     char *argv[] = { "/init", 0 };
     int r = kernel_execve("/init", argv);
-    if (r < 0)
-      panic("cannot exec /init (error %d)", -r);
+    if (r < 0) {
+      // A missing /init, or a disk that fails its reads: nothing can run.
+      printf("cannot run /init (error %d); powering off\n", -r);
+      poweroff(1);
+    }
     p->trapframe->a0 = r;
   }
   usertrapret();
