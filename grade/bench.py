@@ -18,7 +18,7 @@ at the end puts the figures side by side:
              write, measured in the same boot
     cached   write() of 8 MiB into the page cache and read() of it back
              from the cache, each against a user-space memcpy of 8 MiB in
-             the same run
+             the same run (each the best of 5 rounds in one wbbench run)
     fsync1   fsync of one dirty page in a file of 16 cached pages against
              one of 65,536 cached pages (256 MiB; a 512M machine, one CPU)
     dirtied  fsync while another process dirties the file at full speed,

@@ -20,14 +20,16 @@ import argparse
 import bisect
 import re
 import struct
+import subprocess
 import sys
+import tempfile
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from qemu import KERNEL, Machine, MachineError  # noqa: E402
+from qemu import KERNEL, REPO, Machine, MachineError  # noqa: E402
 
 DEFAULT_CMD = "wbbench seqwrite /prof 64"
 HEADER = re.compile(r"prof: (.*)")
@@ -135,12 +137,22 @@ def main(argv: Optional[list[str]] = None) -> int:
     ap.add_argument("--hz", type=int, default=0, help="samples per second per hart")
     ap.add_argument("--top", type=int, default=8, help="functions whose callers are shown")
     ap.add_argument("--raw", help="also save prof's output to this file")
+    ap.add_argument("--disk-mb", type=int, default=0,
+                    help="boot on a fresh file system of this size (default: a copy of fs.img)")
     ap.add_argument("--timeout", type=float, default=600)
     args = ap.parse_args(argv)
     cmd = args.cmd.strip() or DEFAULT_CMD
     prof = f"prof -f {args.hz} {cmd}" if args.hz else f"prof {cmd}"
+    work = tempfile.TemporaryDirectory(prefix="quire-profile-")
+    image = None
+    if args.disk_mb:
+        image = Path(work.name) / "fs.img"
+        programs = sorted(str(p) for p in (REPO / "user").glob("_*"))
+        subprocess.run([str(REPO / "mkfs" / "mkfs"), "-s", str(args.disk_mb), str(image),
+                        f"README={REPO / 'README.md'}", *programs], check=True,
+                       capture_output=True)
     try:
-        with Machine(cpus=args.cpus, mem=args.mem, name="profile") as m:
+        with Machine(cpus=args.cpus, mem=args.mem, image=image, name="profile") as m:
             m.boot()
             out = m.run(prof, timeout=args.timeout)
     except MachineError as e:

@@ -9,7 +9,7 @@
 //                                   256 KiB pieces as the others write
 //   wbbench cached PATH MB          write MB MiB into the page cache (no
 //                                   fsync), read it back from the cache;
-//                                   and memcpy of as much, in the same run
+//                                   and memcpy of as much; best of 5 rounds
 //   wbbench fsync1 PATH NPAGES REPS fsync after dirtying one page of a
 //                                   file with NPAGES cached pages
 //   wbbench dirtied PATH MB SECS    fsync a file while another process keeps
@@ -127,16 +127,16 @@ memcpy_us(int mb)
   return now_us() - t0;
 }
 
+// One round of cached: write a fresh file of mb MiB into the cache, read
+// it back, and leave nothing behind.  Times in us in w and r.
 static void
-cached(const char *path, int mb)
+cached_round(const char *path, char *buf, int mb, uint64 *w, uint64 *r)
 {
-  char *buf = chunk_buffer();
   uint64 bytes = (uint64)mb << 20;
   int fd = open(path, O_CREAT | O_TRUNC | O_RDWR);
 
   if (fd < 0)
     die(path);
-  uint64 copy = memcpy_us(mb);
   uint64 t0 = now_us();
   for (uint64 off = 0; off < bytes; off += CHUNK)
     if (write(fd, buf, CHUNK) != CHUNK)
@@ -150,7 +150,29 @@ cached(const char *path, int mb)
     die("fsync");
   close(fd);
   unlink(path);
-  printf("cached mb=%d memcpy_us=%lu write_us=%lu read_us=%lu\n", mb, copy, t1 - t0, t2 - t1);
+  *w = t1 - t0;
+  *r = t2 - t1;
+}
+
+#define CACHED_ROUNDS 5
+
+// write() into and read() from the page cache, against memcpy: the best
+// of CACHED_ROUNDS rounds of each, since one round is a few milliseconds
+// and a busy host can stop the machine for as long.
+static void
+cached(const char *path, int mb)
+{
+  char *buf = chunk_buffer();
+  uint64 copy = ~0UL, w = ~0UL, r = ~0UL;
+
+  for (int i = 0; i < CACHED_ROUNDS; i++) {
+    uint64 c = memcpy_us(mb), wi, ri;
+    cached_round(path, buf, mb, &wi, &ri);
+    copy = c < copy ? c : copy;
+    w = wi < w ? wi : w;
+    r = ri < r ? ri : r;
+  }
+  printf("cached mb=%d memcpy_us=%lu write_us=%lu read_us=%lu\n", mb, copy, w, r);
 }
 
 static int

@@ -73,6 +73,7 @@ void fs_mount(uint dev);
 // balloc.c: the free-block bitmap, and reservations.
 uint balloc(uint dev);
 uint balloc_reserved(uint dev);
+uint balloc_run_reserved(uint dev, uint goal, uint want, uint *got);
 void bfree(uint dev, uint b);
 void bitmap_init(void);
 void bitmap_committed(uint blockno, const uchar *data);
@@ -113,6 +114,7 @@ void free_orphans(uint dev);
 #define BMAP_ALLOC    1   // fill a hole from unreserved space
 #define BMAP_RESERVED 2   // fill a hole from the delayed-allocation reserve
 int bmap(struct inode *ip, uint64 bn, int alloc, uint *addr);
+int bmap_range(struct inode *ip, uint64 bn, int n, int alloc, uint *addrs, uint64 *fresh);
 void itrunc(struct inode *ip, uint64 length);
 
 // readwrite.c: file contents.
