@@ -114,11 +114,20 @@ kernel_text(uint64 pc)
 }
 
 // Follow the frame-pointer chain from fp: the return address of a frame
-// is at fp-8, the caller's frame pointer at fp-16.
+// is at fp-8, the caller's frame pointer at fp-16.  A leaf function (one
+// that calls nothing) saves only the caller's frame pointer, at fp-8, and
+// keeps its return address in ra: that is the first caller then.
 static void
-m_backtrace(struct prof_sample *s, uint64 fp)
+m_backtrace(struct prof_sample *s, uint64 fp, uint64 ra)
 {
-  for (int i = 1; i < PROF_DEPTH; i++) {
+  int i = 1;
+  uint64 slot = fp % 8 == 0 ? m_translate(fp - 8) : 0;
+
+  if (slot && !kernel_text(*(uint64 *)slot) && *(uint64 *)slot > fp && kernel_text(ra)) {
+    s->pc[i++] = ra;
+    fp = *(uint64 *)slot;
+  }
+  for (; i < PROF_DEPTH; i++) {
     if (fp % 8 != 0)
       return;
     uint64 ra = m_translate(fp - 8), up = m_translate(fp - 16);
@@ -145,7 +154,7 @@ m_claim(void)
 }
 
 static void
-m_sample(uint64 fp)
+m_sample(uint64 fp, uint64 ra)
 {
   uint64 pc = csr_read(mepc);
   int user = (csr_read(mstatus) & MSTATUS_MPP_MASK) == 0;
@@ -162,15 +171,16 @@ m_sample(uint64 fp)
   s->mode = user ? PROF_MODE_USER : PROF_MODE_KERNEL;
   s->pc[0] = pc;
   if (!user)
-    m_backtrace(s, fp);
+    m_backtrace(s, fp, ra);
 }
 
 /**
  * profile_mtrap - the machine timer fired (machine mode, from profvec.S)
  * @fp: the interrupted code's frame pointer
+ * @ra: its return-address register
  */
 void
-profile_mtrap(uint64 fp)
+profile_mtrap(uint64 fp, uint64 ra)
 {
   uint64 t0 = r_time(), hart = csr_read(mhartid);
 
@@ -178,7 +188,7 @@ profile_mtrap(uint64 fp)
     *(volatile uint64 *)MTIMECMP(hart) = ~0UL;
     return;
   }
-  m_sample(fp);
+  m_sample(fp, ra);
   *(volatile uint64 *)MTIMECMP(hart) = r_time() + prof.interval;
   __atomic_fetch_add(&prof.handler_ticks, r_time() - t0, __ATOMIC_RELAXED);
 }

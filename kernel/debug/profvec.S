@@ -28,8 +28,9 @@ profvec:
         sd a5, 104(sp)
         sd a6, 112(sp)
         sd a7, 120(sp)
-        # profile_mtrap(the interrupted frame pointer)
+        # profile_mtrap(the interrupted frame pointer, return address)
         mv a0, s0
+        mv a1, ra
         call profile_mtrap
         ld ra, 0(sp)
         ld t0, 8(sp)
