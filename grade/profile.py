@@ -10,6 +10,7 @@ Names come from kernel/kernel's symbol table.
 
     python3 grade/profile.py [--cmd 'wbbench seqwrite /p 64'] [--cpus N]
                              [--mem 128M] [--hz N] [--top N] [--raw FILE]
+                             [--disk-mb N] [--focus FUNC ...]
 
 The default command writes 64 MiB and fsyncs it: the write path.
 """
@@ -85,7 +86,7 @@ def parse(out: str) -> tuple[dict[str, int], list[tuple[int, str, list[int]]]]:
 
 
 def report(info: dict[str, int], stacks: list[tuple[int, str, list[int]]],
-           syms: Symbols, cmd: str, cpus: int, top: int) -> str:
+           syms: Symbols, cmd: str, cpus: int, top: int, focus: list[str]) -> str:
     self_ = Counter()
     total = Counter()
     callers: dict[str, Counter] = defaultdict(Counter)
@@ -121,6 +122,17 @@ def report(info: dict[str, int], stacks: list[tuple[int, str, list[int]]],
     lines += ["", "  total%  function (itself or what it calls)"]
     for name, n in total.most_common(25):
         lines.append(f"  {100 * n / kernel:6.1f}  {name}")
+    for name in focus:
+        lines += ["", f"Where {name}'s time goes (share of its total samples):"]
+        below: Counter = Counter()
+        for count, mode, pcs in stacks:
+            names = [syms.name(pc) for pc in pcs] if mode == "k" else []
+            if name in names:
+                i = names.index(name)
+                below["(itself)" if i == 0 else names[i - 1]] += count
+        n = sum(below.values())
+        for callee, c in below.most_common(12):
+            lines.append(f"  {100 * c / max(n, 1):6.1f}%  {callee}")
     lines += ["", f"Callers of the top {top} (share of the function's own samples):"]
     for name, n in self_.most_common(top):
         lines.append(f"  {name} ({100 * n / kernel:.1f}%)")
@@ -137,6 +149,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     ap.add_argument("--hz", type=int, default=0, help="samples per second per hart")
     ap.add_argument("--top", type=int, default=8, help="functions whose callers are shown")
     ap.add_argument("--raw", help="also save prof's output to this file")
+    ap.add_argument("--focus", action="append", default=[], metavar="FUNC",
+                    help="also show what FUNC's time is spent in (the functions it calls)")
     ap.add_argument("--disk-mb", type=int, default=0,
                     help="boot on a fresh file system of this size (default: a copy of fs.img)")
     ap.add_argument("--timeout", type=float, default=600)
@@ -167,7 +181,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     shown = [ln for ln in out.splitlines() if not ln.startswith(("prof-stack", "prof: "))]
     if any(s.strip() for s in shown):
         print("The command printed:\n" + "\n".join("  " + s for s in shown if s.strip()) + "\n")
-    print(report(info, stacks, Symbols(KERNEL), cmd, args.cpus, args.top))
+    print(report(info, stacks, Symbols(KERNEL), cmd, args.cpus, args.top, args.focus))
     return 0
 
 
