@@ -25,6 +25,8 @@ global(void)
          "%lu errors; %lu log commits\n",
          st.disk_reads, st.disk_read_bytes / 1024, st.disk_writes,
          st.disk_write_bytes / 1024, st.disk_flushes, st.disk_errors, st.log_commits);
+  if (st.fs_shutdown)
+    printf("file system  read-only: a disk error shut it down (see the console)\n");
   printf("flusher      b_dirty %lu, b_io %lu, b_more_io %lu inodes; oldest dirty "
          "for %lu ms\n", st.nr_b_dirty, st.nr_b_io, st.nr_b_more_io, st.oldest_dirty_ms);
   printf("thresholds   background writeback at %lu dirty pages, throttling at %lu\n",

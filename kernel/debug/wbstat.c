@@ -51,12 +51,14 @@ count_blocks(struct inode *ip)
   return n;
 }
 
-static void
+static int
 file_wbstat(struct inode *ip, struct wbstat *st)
 {
   struct address_space *mapping = &ip->i_data;
+  int r = ilock(ip);
 
-  ilock(ip);
+  if (r < 0)
+    return r;
   st->f_ino = ip->inum;
   st->f_size = ip->size;
   st->f_nrpages = mapping->nrpages;
@@ -69,6 +71,7 @@ file_wbstat(struct inode *ip, struct wbstat *st)
   if (ip->type == T_FILE)
     st->f_disk_blocks = count_blocks(ip);
   iunlock(ip);
+  return 0;
 }
 
 int64
@@ -104,13 +107,14 @@ sys_wbstat(void)
   st.pages_written = global_node_page_state(NR_WRITTEN);
   st.pages_reclaimed = global_node_page_state(NR_RECLAIMED);
   st.throttled = nr_throttled;
+  st.fs_shutdown = fs_is_shut_down();
   st.self_tagged = myproc()->wb_tagged;
   st.self_written = myproc()->wb_written;
   st.dirty_thresh = dirty_thresh();
   st.background_thresh = dirty_background_thresh();
   wb_list_stats(&st.nr_b_dirty, &st.nr_b_io, &st.nr_b_more_io, &st.oldest_dirty_ms);
-  if (f)
-    file_wbstat(f->ip, &st);
+  if (f && file_wbstat(f->ip, &st) < 0)
+    return -EIO;
   if (copyout(myproc()->pagetable, addr, &st, sizeof(st)) < 0)
     return -EFAULT;
   return 0;

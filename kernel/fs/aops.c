@@ -20,7 +20,11 @@
 // transaction.  The data write is registered with the log
 // (log_ordered_begin), and the transaction waits for it before its
 // commit record; so after a crash a file never points at a block that
-// holds anything but the data written there.
+// holds anything but the data written there.  If that write fails, the
+// block holds whatever it held before (another file's old bytes, say), so
+// the transaction must not commit: log_ordered_end shuts the file system
+// down.  An overwrite of a block the file already had is not ordered: if
+// it fails, the file keeps its old bytes, and fsync reports the error.
 #include "types.h"
 #include "param.h"
 #include "riscv.h"
@@ -146,6 +150,8 @@ qfs_write_begin(struct address_space *mapping, struct folio *folio)
 {
   struct inode *ip = mapping->host;
 
+  if (fs_is_shut_down())
+    return -EROFS;
   if (folio_test_flag(folio, PG_mappedtodisk) || folio_test_flag(folio, PG_delalloc))
     return 0;
   // Every block of a file lies below its on-disk size (writeback moves
@@ -183,6 +189,7 @@ struct wb_ctx {
   int reserved_ok;           // a failed allocation may be retried
   int need_commit;           // ... after a log commit
   int disksize_changed;      // the disk inode must be written
+  int ordered;               // req makes new data part of the file
 };
 
 // Write the disk inode if this writeback moved i_disksize.
@@ -207,7 +214,8 @@ write_end_io(struct blk_request *req)
     }
     folio_end_writeback(folio);
   }
-  log_ordered_end();
+  if (req->private)
+    log_ordered_end(req->error, req->blockno);
   blk_free(req);
 }
 
@@ -215,16 +223,20 @@ static void
 submit_pending(struct wb_ctx *ctx)
 {
   if (ctx->req) {
-    log_ordered_begin();
+    if (ctx->ordered)
+      log_ordered_begin();
+    ctx->req->private = (void *)(uint64)ctx->ordered;
     blk_submit(ctx->req);
     ctx->req = 0;
+    ctx->ordered = 0;
   }
 }
 
 // Add a mapped folio, under writeback, to the request being filled, or
-// to a new one if its block does not follow.
+// to a new one if its block does not follow; ordered if the write makes
+// new data part of the file (a new block, or a larger on-disk size).
 static void
-add_to_request(struct wb_ctx *ctx, struct folio *folio, uint addr)
+add_to_request(struct wb_ctx *ctx, struct folio *folio, uint addr, int ordered)
 {
   struct blk_request *req = ctx->req;
 
@@ -238,6 +250,7 @@ add_to_request(struct wb_ctx *ctx, struct folio *folio, uint addr)
     req->blockno = addr;
     req->end_io = write_end_io;
   }
+  ctx->ordered |= ordered;
   req->seg[req->nseg].addr = folio_address(folio);
   req->seg[req->nseg].len = PGSIZE;
   req->nseg++;
@@ -274,8 +287,9 @@ flush_run(struct wb_ctx *ctx, struct writeback_control *wbc)
   int mapped = 0;
   while (mapped < n && addrs[mapped])
     mapped++;
-  uint64 end = MIN(__atomic_load_n(&ip->size, __ATOMIC_RELAXED),
-                   (uint64)(first + mapped) << PGSHIFT);
+  uint64 isize = __atomic_load_n(&ip->size, __ATOMIC_RELAXED);
+  uint64 end = MIN(isize, (uint64)(first + mapped) << PGSHIFT);
+  uint64 old_disksize = ip->i_disksize;
   if (end > ip->i_disksize) {
     ip->i_disksize = end;
     ctx->disksize_changed = 1;
@@ -290,7 +304,8 @@ flush_run(struct wb_ctx *ctx, struct writeback_control *wbc)
     if (((fresh >> i) & 1) && folio_test_clear_flag(folio, PG_delalloc))
       release_delalloc(ip);
     folio_set_flag(folio, PG_mappedtodisk);
-    add_to_request(ctx, folio, addrs[i]);
+    uint64 folio_end = MIN(isize, (uint64)folio_pos(folio) + PGSIZE);
+    add_to_request(ctx, folio, addrs[i], ((fresh >> i) & 1) || folio_end > old_disksize);
   }
   if (err == -ENOSPC && ctx->reserved_ok) {
     ctx->need_commit = 1;   // try again after a commit; not an error
@@ -327,6 +342,13 @@ qfs_write_folio(struct wb_ctx *ctx, struct writeback_control *wbc, struct folio 
     // Past the end of the file: a truncate is removing it.
     folio_unlock(folio);
     return 0;
+  }
+  if (fs_is_shut_down()) {
+    // Nothing reaches the disk any more (shutdown.c): the data is lost,
+    // and the next fsync of the file says so.
+    mapping_set_error(folio->mapping, -EIO);
+    folio_unlock(folio);
+    return -EIO;
   }
   if (ctx->nrun > 0 && ctx->run[ctx->nrun - 1]->index + 1 != folio->index)
     err = flush_run(ctx, wbc);

@@ -37,17 +37,20 @@ static struct spinlock space_lock;
 static uint64 nfree;                // zero bits in the bitmap
 static uint64 nreserved;            // blocks promised to dirty folios
 
-void
+// Load the bitmap at mount.  0, or why the mount must be refused.
+const char *
 bitmap_init(void)
 {
   initlock(&space_lock, "space");
   nbmap = (sb.size + BPB - 1) / BPB;
   if (nbmap > MAXBMAP)
-    panic("bitmap_init: disk too large (%d bitmap blocks)", nbmap);
+    return "the disk is too large for this kernel's bitmap";
   for (uint i = 0; i < nbmap; i++) {
     if ((committed[i] = kalloc()) == 0)
       panic("bitmap_init: out of memory");
     struct buf *b = bread(ROOTDEV, sb.bmapstart + i);
+    if (b == 0)
+      return "the disk failed a read of the free-block bitmap";
     memmove(committed[i], b->data, BSIZE);
     brelse(b);
   }
@@ -55,6 +58,7 @@ bitmap_init(void)
     if (!((committed[blk / BPB][(blk % BPB) / 8] >> (blk % 8)) & 1))
       nfree++;
   alloc_hint = sb.datastart;
+  return 0;
 }
 
 // Indirect blocks that writing n delayed blocks of one file may need, at
@@ -126,11 +130,12 @@ free_in_both(struct buf *bp, uint bi, uint b)
 }
 
 // Find and take up to want free blocks in a row, inside the current
-// operation, searching from start on; the first is returned (0 if none is
-// free) and the count in *got.  A run ends at the first block in use, or
-// at the end of a bitmap block.  One log_write covers the whole run.
-static uint
-take_run(uint dev, uint start, uint want, uint *got)
+// operation, searching from start on: 0 with the first in *first and the
+// count in *got; -ENOSPC if no block is free; -EIO if the disk failed a
+// read of the bitmap.  A run ends at the first block in use, or at the
+// end of a bitmap block.  One log_write covers the whole run.
+static int
+take_run(uint dev, uint start, uint want, uint *first, uint *got)
 {
   uint b = start >= sb.datastart && start < sb.size ? start : alloc_hint;
 
@@ -138,10 +143,12 @@ take_run(uint dev, uint start, uint want, uint *got)
   for (uint n = 0; n < sb.nblocks; ) {
     uint bi = b / BPB, end = MIN((bi + 1) * BPB, sb.size);
     struct buf *bp = bread(dev, sb.bmapstart + bi);
+    if (bp == 0)
+      return -EIO;
     for (; b < end && n < sb.nblocks; b++, n++) {
       if (!free_in_both(bp, bi, b))
         continue;
-      uint first = b;
+      *first = b;
       for (; b < end && *got < want && free_in_both(bp, bi, b); b++, (*got)++)
         bp->data[(b % BPB) / 8] |= 1 << (b % 8);
       log_write(bp);
@@ -150,45 +157,48 @@ take_run(uint dev, uint start, uint want, uint *got)
       acquire(&space_lock);
       nfree -= *got;
       release(&space_lock);
-      return first;
+      return 0;
     }
     brelse(bp);
     if (b >= sb.size)
       b = sb.datastart;
   }
-  return 0;
+  return -ENOSPC;
 }
 
-// Find and take a free block inside the current operation; 0 if none.
-static uint
-take_block(uint dev)
+// Find and take a free block inside the current operation: 0 with the
+// block in *out; -ENOSPC if there is none; -EIO if the disk failed a read
+// of the bitmap.
+static int
+take_block(uint dev, uint *out)
 {
   uint got;
 
-  return take_run(dev, alloc_hint, 1, &got);
+  return take_run(dev, alloc_hint, 1, out, &got);
 }
 
 // Allocate a block inside the current operation, for metadata or for a
 // write that reserved nothing; space reserved for delayed folios is not
-// touched.  0 if the disk is full.  The block's contents are whatever the
-// disk holds: a caller that uses it for metadata zeroes it through the
-// log, and file data is written whole before anything points to it.
-uint
-balloc(uint dev)
+// touched.  0 with the block in *b, -ENOSPC if the disk is full, or
+// -EIO.  The block's contents are whatever the disk holds: a caller that
+// uses it for metadata zeroes it through the log, and file data is
+// written whole before anything points to it.
+int
+balloc(uint dev, uint *b)
 {
   acquire(&space_lock);
   int ok = nfree > nreserved;
   release(&space_lock);
-  return ok ? take_block(dev) : 0;
+  return ok ? take_block(dev, b) : -ENOSPC;
 }
 
 // Allocate a block for writeback of a delayed folio (or an indirect block
-// it needs): space was reserved, so this may use reserved space.  0 only
-// if every free block was freed by an uncommitted transaction.
-uint
-balloc_reserved(uint dev)
+// it needs): space was reserved, so this may use reserved space.  -ENOSPC
+// only if every free block was freed by an uncommitted transaction.
+int
+balloc_reserved(uint dev, uint *b)
 {
-  return take_block(dev);
+  return take_block(dev, b);
 }
 
 /**
@@ -198,28 +208,42 @@ balloc_reserved(uint dev)
  *        block, so that a file written in order lands in order (0: the
  *        allocator's own hint)
  * @want: how many blocks the caller would like in a row
- * @got: how many it got, at least 1 unless the return is 0
+ * @first: out: the first block
+ * @got: out: how many it got, at least 1 on success
  *
- * For writeback of a run of delayed folios, whose space is reserved;
- * like balloc_reserved(), 0 only if every free block was freed by an
- * uncommitted transaction.
+ * For writeback of a run of delayed folios, whose space is reserved.
+ * Return: 0; -ENOSPC only if every free block was freed by an
+ * uncommitted transaction; -EIO.
  */
-uint
-balloc_run_reserved(uint dev, uint goal, uint want, uint *got)
+int
+balloc_run_reserved(uint dev, uint goal, uint want, uint *first, uint *got)
 {
-  return take_run(dev, goal, want, got);
+  return take_run(dev, goal, want, first, got);
 }
 
-// Free a block inside the current operation.
+// Free a block inside the current operation.  A pointer to a block that
+// is outside the data area or already free means the disk's metadata is
+// damaged, and a bitmap that cannot be read cannot be changed: either
+// way the file system stops writing (shutdown.c) rather than make it
+// worse.
 void
 bfree(uint dev, uint b)
 {
-  if (b < sb.datastart || b >= sb.size)
-    panic("bfree: block %d outside the data area", b);
+  if (b < sb.datastart || b >= sb.size) {
+    fs_shutdown("freeing a block outside the data area: the metadata is damaged", b);
+    return;
+  }
   struct buf *bp = bread(dev, BBLOCK(b, sb));
+  if (bp == 0) {
+    fs_shutdown("reading the free-block bitmap", BBLOCK(b, sb));
+    return;
+  }
   uint i = b % BPB;
-  if (!bit(bp->data, i))
-    panic("bfree: block %d is already free", b);
+  if (!bit(bp->data, i)) {
+    brelse(bp);
+    fs_shutdown("freeing a block that is free already: the metadata is damaged", b);
+    return;
+  }
   bp->data[i / 8] &= ~(1 << (i % 8));
   log_write(bp);
   brelse(bp);

@@ -2,9 +2,9 @@
 //
 // A fixed set of NBUF buffers on a list in order of last use.  bread()
 // finds the block's buffer or recycles the least recently used idle one;
-// brelse() moves a buffer to the front.  A disk error on read is a
-// problem the file system can't go on from, so bread() panics with a clear
-// message; callers that can fail gracefully use blk_rw directly.
+// brelse() moves a buffer to the front.  A disk error on a read is the
+// caller's to report: bread() returns 0, and the call that needed the
+// block fails with EIO (docs/errors.md).
 #include "types.h"
 #include "param.h"
 #include "uapi/fs.h"
@@ -14,6 +14,7 @@
 #include "mm/mm.h"
 #include "dev/blk.h"
 #include "fs/buf.h"
+#include "fs/log.h"
 
 static struct {
   struct spinlock lock;     // the list, and every refcnt, dev and blockno
@@ -68,14 +69,20 @@ bget(uint dev, uint blockno)
   panic("bget: every buffer is in use");
 }
 
+// The buffer of block blockno, locked and holding the block's data; or 0
+// if the disk failed to read it (nothing is kept: a later bread tries
+// again).
 struct buf *
 bread(uint dev, uint blockno)
 {
   struct buf *b = bget(dev, blockno);
 
   if (!b->valid) {
-    if (blk_rw(BLK_READ, blockno, b->data, 1) != 0)
-      panic("bread: disk error reading block %d", blockno);
+    if (blk_rw(BLK_READ, blockno, b->data, 1) != 0) {
+      brelse(b);
+      log_read_failed(blockno);
+      return 0;
+    }
     b->valid = 1;
   }
   return b;

@@ -18,51 +18,56 @@
 #include "fs/fs.h"
 
 // Take a block: from the unreserved space, or (BMAP_RESERVED) from the
-// space reserved for the file's delayed folios.
-static uint
-alloc_block(struct inode *ip, int mode)
+// space reserved for the file's delayed folios.  0, -ENOSPC or -EIO.
+static int
+alloc_block(struct inode *ip, int mode, uint *b)
 {
-  return mode == BMAP_RESERVED ? balloc_reserved(ip->dev) : balloc(ip->dev);
+  return mode == BMAP_RESERVED ? balloc_reserved(ip->dev, b) : balloc(ip->dev, b);
 }
 
 // A fresh block for metadata: allocated and zeroed through the log.
-static uint
-alloc_meta(struct inode *ip, int mode)
+static int
+alloc_meta(struct inode *ip, int mode, uint *b)
 {
-  uint b = alloc_block(ip, mode);
-  uint dev = ip->dev;
+  int r = alloc_block(ip, mode, b);
 
-  if (b) {
-    struct buf *bp = bgetzero(dev, b);
+  if (r == 0) {
+    struct buf *bp = bgetzero(ip->dev, *b);
     log_write(bp);
     brelse(bp);
   }
-  return b;
+  return r;
 }
 
 // Look up (and with alloc, fill) slot i of the indirect block at *ind,
 // creating the indirect block itself if needed.  Returns 0, 1 if the slot
-// was filled now, or -errno.
+// was filled now, or -errno (-ENOSPC, -EIO).
 static int
 indirect_slot(struct inode *ip, uint *ind, uint i, int alloc, uint *addr)
 {
+  int r;
+
   if (*ind == 0) {
     if (!alloc) {
       *addr = 0;
       return 0;
     }
-    if ((*ind = alloc_meta(ip, alloc)) == 0)
-      return -ENOSPC;
+    if ((r = alloc_meta(ip, alloc, ind)) < 0)
+      return r;
     iupdate(ip);
   }
   struct buf *bp = bread(ip->dev, *ind);
+  if (bp == 0)
+    return -EIO;
   uint *a = (uint *)bp->data;
   int fresh = 0;
   if (a[i] == 0 && alloc) {
-    if ((a[i] = alloc_block(ip, alloc)) == 0) {
+    uint b;
+    if ((r = alloc_block(ip, alloc, &b)) < 0) {
       brelse(bp);
-      return -ENOSPC;
+      return r;
     }
+    a[i] = b;
     log_write(bp);
     fresh = 1;
   }
@@ -75,7 +80,8 @@ indirect_slot(struct inode *ip, uint *ind, uint i, int alloc, uint *addr)
 // alloc is BMAP_LOOKUP).  Otherwise a hole gets a new block, taken as
 // alloc says (BMAP_ALLOC or BMAP_RESERVED).  Returns 1 if the block
 // is new (its contents are undefined, except for directories, whose new
-// blocks are zeroed), 0 if it existed or stays a hole, or -ENOSPC/-EFBIG.
+// blocks are zeroed), 0 if it existed or stays a hole, or -ENOSPC,
+// -EFBIG or -EIO (the disk failed the read of an indirect block).
 // Called with ip->i_map_lock held (or ip locked, for directories) and,
 // when allocating, inside an operation.
 int
@@ -86,8 +92,8 @@ bmap(struct inode *ip, uint64 bn, int alloc, uint *addr)
   if (bn < NDIRECT) {
     r = 0;
     if (ip->addrs[bn] == 0 && alloc) {
-      if ((ip->addrs[bn] = alloc_block(ip, alloc)) == 0)
-        return -ENOSPC;
+      if ((r = alloc_block(ip, alloc, &ip->addrs[bn])) < 0)
+        return r;
       iupdate(ip);
       r = 1;
     }
@@ -131,8 +137,9 @@ indirect_of(struct inode *ip, uint64 bn, int alloc, uint *ind, uint *slot)
   if (bn < NDIRECT + NINDIRECT) {
     *slot = bn - NDIRECT;
     if (ip->addrs[IND_SLOT] == 0 && alloc) {
-      if ((ip->addrs[IND_SLOT] = alloc_meta(ip, alloc)) == 0)
-        return -ENOSPC;
+      int r = alloc_meta(ip, alloc, &ip->addrs[IND_SLOT]);
+      if (r < 0)
+        return r;
       iupdate(ip);
     }
     *ind = ip->addrs[IND_SLOT];
@@ -160,20 +167,21 @@ fill_slots(struct inode *ip, uint ind, uint slot, int n, int alloc, uint *addrs,
            uint64 *fresh, int shift, uint *goal)
 {
   struct buf *bp = bread(ip->dev, ind);
+  if (bp == 0)
+    return -EIO;
   uint *a = (uint *)bp->data + slot;
   int err = 0, changed = 0;
 
   for (int i = 0; i < n; i++) {
     if (a[i] == 0 && alloc) {
-      int holes = 1;
+      uint holes = 1, got = 1, first;
       while (i + holes < n && a[i + holes] == 0)
         holes++;
-      uint got = 1, first = alloc == BMAP_RESERVED ?
-        balloc_run_reserved(ip->dev, *goal ? *goal + 1 : 0, holes, &got) : balloc(ip->dev);
-      if (first == 0) {
-        err = -ENOSPC;
+      err = alloc == BMAP_RESERVED ?
+        balloc_run_reserved(ip->dev, *goal ? *goal + 1 : 0, holes, &first, &got) :
+        balloc(ip->dev, &first);
+      if (err < 0)
         break;
-      }
       for (uint g = 0; g < got; g++) {
         a[i + g] = first + g;
         *fresh |= 1UL << (shift + i + g);
@@ -250,6 +258,11 @@ static void
 free_indirect(struct inode *ip, uint ind, uint64 from, int depth)
 {
   struct buf *bp = bread(ip->dev, ind);
+  if (bp == 0) {
+    // Its blocks cannot be found, so they cannot be freed.
+    fs_shutdown("reading an indirect block to free its blocks", ind);
+    return;
+  }
   uint *a = (uint *)bp->data;
   uint64 span = depth == 2 ? NINDIRECT : 1;   // file blocks per entry
   int changed = 0;

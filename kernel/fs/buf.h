@@ -21,7 +21,7 @@ struct buf {
 };
 
 void binit(void);
-struct buf *bread(uint dev, uint blockno);
+struct buf *bread(uint dev, uint blockno) __attribute__((warn_unused_result));
 struct buf *bgetzero(uint dev, uint blockno);
 int bwrite(struct buf *b);
 void brelse(struct buf *b);

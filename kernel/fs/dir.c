@@ -27,19 +27,26 @@ copy_name(char *dst, const char *src)
 }
 
 // Visit the entries of directory dp (locked) a block at a time, until
-// fn returns non-zero; returns that value, or 0.  *poff gets the offset
-// of the entry fn stopped at.
+// fn returns non-zero (positive); returns that value, 0, or -EIO if the
+// disk failed a read of the directory or dp is not a directory (callers
+// check the type of what a user names, so only a corrupt ".." gets here).
+// *poff gets the offset of the entry fn stopped at.
 static int
 dir_scan(struct inode *dp, int (*fn)(struct dirent *de, const void *arg),
          const void *arg, uint *poff)
 {
   if (dp->type != T_DIR)
-    panic("dir_scan: not a directory");
+    return -EIO;
   for (uint64 off = 0; off < dp->size; off += BSIZE) {
     uint addr;
-    if (bmap(dp, off / BSIZE, 0, &addr) < 0 || addr == 0)
+    int r = bmap(dp, off / BSIZE, 0, &addr);
+    if (r < 0)
+      return r;
+    if (addr == 0)
       continue;   // directories have no holes; fsck reports one if seen
     struct buf *bp = bread(dp->dev, addr);
+    if (bp == 0)
+      return -EIO;
     struct dirent *de = (struct dirent *)bp->data;
     for (int i = 0; i < BSIZE / sizeof(*de) && off + i * sizeof(*de) < dp->size; i++) {
       int r = fn(&de[i], arg);
@@ -73,37 +80,46 @@ match_used_not_dots(struct dirent *de, const void *unused)
   return de->inum != 0 && namecmp(de->name, ".") != 0 && namecmp(de->name, "..") != 0;
 }
 
-// Find name in directory dp (locked).  Returns its inode, referenced but
-// not locked, and the entry's byte offset in *poff; or 0.
-struct inode *
-dirlookup(struct inode *dp, const char *name, uint *poff)
+// Find name in directory dp (locked): 0 with its inode, referenced but
+// not locked, in *ipp and the entry's byte offset in *poff; -ENOENT; or
+// -EIO.
+int
+dirlookup(struct inode *dp, const char *name, uint *poff, struct inode **ipp)
 {
   int inum = dir_scan(dp, match_name, name, poff);
 
-  return inum ? iget(dp->dev, inum) : 0;
+  if (inum <= 0)
+    return inum < 0 ? inum : -ENOENT;
+  *ipp = iget(dp->dev, inum);
+  return 0;
 }
 
 // Add the entry (name, inum) to directory dp (locked), inside an
-// operation.  0, -EEXIST, or -ENOSPC.
+// operation.  0, -EEXIST, -ENOSPC or -EIO.
 int
 dirlink(struct inode *dp, const char *name, uint inum)
 {
   struct dirent de;
   struct inode *ip;
   uint off;
+  int r = dirlookup(dp, name, 0, &ip);
 
-  if ((ip = dirlookup(dp, name, 0)) != 0) {
+  if (r == 0) {
     iput(ip);
     return -EEXIST;
   }
+  if (r != -ENOENT)
+    return r;
   // The first free slot, or the end (a new block, zeroed by bmap).
-  if (!dir_scan(dp, match_free, 0, &off))
+  if ((r = dir_scan(dp, match_free, 0, &off)) < 0)
+    return r;
+  if (r == 0)
     off = dp->size;
   copy_name(de.name, name);
   de.inum = inum;
-  int64 r = writei(dp, 0, (uint64)&de, off, sizeof(de));
-  if (r != sizeof(de))
-    return r < 0 ? r : -ENOSPC;
+  int64 n = writei(dp, 0, (uint64)&de, off, sizeof(de));
+  if (n != sizeof(de))
+    return n < 0 ? n : -ENOSPC;
   // Directory sizes stay a multiple of the block size.
   if (dp->size % BSIZE) {
     dp->size = (dp->size + BSIZE - 1) / BSIZE * BSIZE;
@@ -113,20 +129,22 @@ dirlink(struct inode *dp, const char *name, uint inum)
 }
 
 // Clear the entry at byte offset off of dp (locked), inside an operation.
+// 0, or -EIO.
 int
 dirunlink(struct inode *dp, uint off)
 {
   struct dirent de;
 
   memset(&de, 0, sizeof(de));
-  if (writei(dp, 0, (uint64)&de, off, sizeof(de)) != sizeof(de))
-    panic("dirunlink: write");
-  return 0;
+  int64 r = writei(dp, 0, (uint64)&de, off, sizeof(de));
+  return r == sizeof(de) ? 0 : r < 0 ? (int)r : -EIO;
 }
 
-// Is directory dp (locked) empty but for "." and ".."?
+// Is directory dp (locked) empty but for "." and ".."?  1, 0, or -EIO.
 int
 isdirempty(struct inode *dp)
 {
-  return !dir_scan(dp, match_used_not_dots, 0, 0);
+  int r = dir_scan(dp, match_used_not_dots, 0, 0);
+
+  return r < 0 ? r : !r;
 }

@@ -97,7 +97,9 @@ filestat(struct file *f, uint64 addr)
 
   if (f->type != FD_INODE && f->type != FD_DEVICE)
     return -EBADF;
-  ilock(f->ip);
+  int r = ilock(f->ip);
+  if (r < 0)
+    return r;
   stati(f->ip, &st);
   iunlock(f->ip);
   if (copyout(myproc()->pagetable, addr, &st, sizeof(st)) < 0)
@@ -121,8 +123,11 @@ dev_io(struct file *f, uint64 addr, int64 n, int write)
 int64
 file_pread(struct file *f, uint64 addr, int64 n, uint64 off)
 {
-  ilock(f->ip);
-  int64 r = readi(f->ip, 1, addr, off, n);
+  int64 r = ilock(f->ip);
+
+  if (r < 0)
+    return r;
+  r = readi(f->ip, 1, addr, off, n);
   iunlock(f->ip);
   return r;
 }
@@ -130,14 +135,17 @@ file_pread(struct file *f, uint64 addr, int64 n, uint64 off)
 // Write at offset off (or at the end, for O_APPEND) to a regular file.
 // Returns the bytes written, or -errno if none were; *endp gets the offset
 // after the write.  The data goes into the page cache; nothing here
-// touches the disk or the log.
+// touches the disk or the log.  -EROFS once the file system has shut down.
 static int64
 inode_write(struct file *f, uint64 addr, int64 n, uint64 off, uint64 *endp)
 {
-  ilock(f->ip);
+  int64 r = fs_check_writable();
+
+  if (r < 0 || (r = ilock(f->ip)) < 0)
+    return r;
   if (f->append)
     off = f->ip->size;
-  int64 r = writei(f->ip, 1, addr, off, n);
+  r = writei(f->ip, 1, addr, off, n);
   iunlock(f->ip);
   *endp = off + (r > 0 ? r : 0);
   return r;

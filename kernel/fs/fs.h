@@ -70,12 +70,17 @@ extern errseq_t sb_wb_err;   // the last writeback error anywhere (syncfs)
 // super.c
 void fs_mount(uint dev);
 
+// shutdown.c: going read-only when the disk fails a write (docs/errors.md).
+void fs_shutdown(const char *why, uint blockno);
+int fs_is_shut_down(void);
+int fs_check_writable(void);
+
 // balloc.c: the free-block bitmap, and reservations.
-uint balloc(uint dev);
-uint balloc_reserved(uint dev);
-uint balloc_run_reserved(uint dev, uint goal, uint want, uint *got);
+int balloc(uint dev, uint *b);
+int balloc_reserved(uint dev, uint *b);
+int balloc_run_reserved(uint dev, uint goal, uint want, uint *first, uint *got);
 void bfree(uint dev, uint b);
-void bitmap_init(void);
+const char *bitmap_init(void);
 void bitmap_committed(uint blockno, const uchar *data);
 int reserve_delalloc(struct inode *ip);
 void release_delalloc(struct inode *ip);
@@ -95,10 +100,10 @@ void wb_list_stats(uint64 *ndirty, uint64 *nio, uint64 *nmore, uint64 *oldest_ms
 
 // inode.c: the inode table.
 void iinit(void);
-struct inode *ialloc(uint dev, short type);
+int ialloc(uint dev, short type, struct inode **ipp);
 struct inode *iget(uint dev, uint inum);
 struct inode *idup(struct inode *ip);
-void ilock(struct inode *ip);
+int ilock(struct inode *ip) __attribute__((warn_unused_result));
 void iunlock(struct inode *ip);
 void iput(struct inode *ip);
 void iunlockput(struct inode *ip);
@@ -125,7 +130,7 @@ int64 writei(struct inode *ip, int user_src, uint64 src, uint64 off, uint64 n);
 int truncate_file(struct inode *ip, uint64 length);
 
 // dir.c: directories.
-struct inode *dirlookup(struct inode *dp, const char *name, uint *poff);
+int dirlookup(struct inode *dp, const char *name, uint *poff, struct inode **ipp);
 int dirlink(struct inode *dp, const char *name, uint inum);
 int dirunlink(struct inode *dp, uint off);
 int isdirempty(struct inode *dp);

@@ -162,24 +162,28 @@ idup(struct inode *ip)
   return ip;
 }
 
-// Allocate a free inode of the given type, inside an operation.  Returns
-// it referenced but not locked, or 0 when every inode is in use.
-struct inode *
-ialloc(uint dev, short type)
+// Allocate a free inode of the given type, inside an operation: 0 with
+// the inode, referenced but not locked, in *ipp; -ENOSPC when every inode
+// is in use; -EIO when the disk failed a read of the inode table.
+int
+ialloc(uint dev, short type, struct inode **ipp)
 {
   for (uint inum = 1; inum < sb.ninodes; inum++) {
     struct buf *bp = bread(dev, IBLOCK(inum, sb));
+    if (bp == 0)
+      return -EIO;
     struct dinode *dip = (struct dinode *)bp->data + inum % IPB;
     if (dip->type == 0) {
       memset(dip, 0, sizeof(*dip));
       dip->type = type;
       log_write(bp);
       brelse(bp);
-      return iget(dev, inum);
+      *ipp = iget(dev, inum);
+      return 0;
     }
     brelse(bp);
   }
-  return 0;
+  return -ENOSPC;
 }
 
 // Copy the in-memory inode to its disk block, inside an operation.  Call
@@ -188,6 +192,12 @@ void
 iupdate(struct inode *ip)
 {
   struct buf *bp = bread(ip->dev, IBLOCK(ip->inum, sb));
+  if (bp == 0) {
+    // The change cannot be recorded: stop before the disk's metadata
+    // disagrees with itself.
+    fs_shutdown("reading an inode block to update it", IBLOCK(ip->inum, sb));
+    return;
+  }
   struct dinode *dip = (struct dinode *)bp->data + ip->inum % IPB;
 
   dip->type = ip->type;
@@ -202,15 +212,19 @@ iupdate(struct inode *ip)
   brelse(bp);
 }
 
-void
-ilock(struct inode *ip)
+// Load ip from its disk block.  0, or -EIO: the disk failed the read,
+// or the inode is free, which a directory entry should never name (the
+// disk's metadata is damaged, and the call that met it fails).
+static int
+iload(struct inode *ip)
 {
-  if (ip == 0 || ip->ref < 1)
-    panic("ilock: no reference");
-  acquiresleep(&ip->lock);
-  if (!ip->valid) {
-    struct buf *bp = bread(ip->dev, IBLOCK(ip->inum, sb));
-    struct dinode *dip = (struct dinode *)bp->data + ip->inum % IPB;
+  struct buf *bp = bread(ip->dev, IBLOCK(ip->inum, sb));
+
+  if (bp == 0)
+    return -EIO;
+  struct dinode *dip = (struct dinode *)bp->data + ip->inum % IPB;
+  int free = dip->type == 0;
+  if (!free) {
     ip->type = dip->type;
     ip->major = dip->major;
     ip->minor = dip->minor;
@@ -218,11 +232,26 @@ ilock(struct inode *ip)
     ip->size = dip->size;
     ip->i_disksize = dip->size;
     memmove(ip->addrs, dip->addrs, sizeof(ip->addrs));
-    brelse(bp);
     ip->valid = 1;
-    if (ip->type == 0)
-      panic("ilock: inode %d is free", ip->inum);
   }
+  brelse(bp);
+  if (free)
+    printf("fs: inode %d is named but free: the metadata is damaged\n", ip->inum);
+  return free ? -EIO : 0;
+}
+
+// Lock ip, reading it from the disk if needed.  0, or -EIO (the inode
+// is then not locked).
+int
+ilock(struct inode *ip)
+{
+  if (ip == 0 || ip->ref < 1)
+    panic("ilock: no reference");
+  acquiresleep(&ip->lock);
+  int r = ip->valid ? 0 : iload(ip);
+  if (r < 0)
+    releasesleep(&ip->lock);
+  return r;
 }
 
 void
@@ -341,6 +370,8 @@ free_orphans(uint dev)
 
   for (uint inum = 1; inum < sb.ninodes; inum++) {
     struct buf *bp = bread(dev, IBLOCK(inum, sb));
+    if (bp == 0)
+      continue;   // unreadable: any orphans there wait for another mount
     struct dinode *dip = (struct dinode *)bp->data + inum % IPB;
     int orphan = dip->type != 0 && dip->nlink == 0;
     brelse(bp);
@@ -348,8 +379,9 @@ free_orphans(uint dev)
       continue;
     begin_op();
     struct inode *ip = iget(dev, inum);
-    ilock(ip);
-    iunlockput(ip);   // the last reference, with nlink 0: freed
+    if (ilock(ip) == 0)
+      iunlock(ip);
+    iput(ip);   // the last reference, with nlink 0: freed
     end_op();
     n++;
   }

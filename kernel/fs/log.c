@@ -24,9 +24,15 @@
 // log still holds its blocks and replay rewrites the same data, or the
 // next commit has begun to overwrite them and the checksum no longer
 // matches.
+//
+// A disk error in any of these steps stops the commit where it is, with
+// no later step written, and shuts the file system down (shutdown.c):
+// the disk then holds either the transaction's old state or a committed
+// log that the next mount replays, never half a transaction.
 #include "types.h"
 #include "param.h"
 #include "uapi/fs.h"
+#include "uapi/errno.h"
 #include "lib/lib.h"
 #include "lib/spinlock.h"
 #include "proc/proc.h"
@@ -55,9 +61,11 @@ static struct {
   uint block[LOGMAX];    // their home block numbers
 } log;
 
-static void replay(void);
+static const char *replay(void);
 
-void
+// Set the log up at mount, replaying a committed transaction.  Returns
+// 0, or why the file system must not be mounted.
+const char *
 initlog(uint dev, struct superblock *sb)
 {
   initlock(&log.lock, "log");
@@ -66,7 +74,7 @@ initlog(uint dev, struct superblock *sb)
   // The buffer cache must hold every logged block plus room for readers.
   log.size = MIN(MIN(sb->nlog - 1, LOGMAX), NBUF - 32);
   log.tid = 1;
-  replay();
+  return replay();
 }
 
 static uint32
@@ -79,8 +87,8 @@ header_checksum(struct logheader *lh, uchar **blocks)
   return h;
 }
 
-// Write the header block: n == 0 empties the log.
-static void
+// Write the header block: n == 0 empties the log.  0, or -EIO.
+static int
 write_header(uint n, uchar **blocks)
 {
   struct buf *hb = bgetzero(log.dev, log.start);
@@ -92,28 +100,25 @@ write_header(uint n, uchar **blocks)
   for (uint i = 0; i < n; i++)
     lh->block[i] = log.block[i];
   lh->checksum = header_checksum(lh, blocks);
-  if (bwrite(hb) != 0)
-    panic("log: cannot write the log header");
+  int err = bwrite(hb);
+  if (err)
+    hb->valid = 0;   // what the disk holds there is not known
   brelse(hb);
-}
-
-static void
-flush(void)
-{
-  if (blk_flush() != 0)
-    panic("log: disk FLUSH failed");
+  return err;
 }
 
 // Write n cached blocks to the disk blocks where(0..n-1), all requests in
 // flight at once, and wait for every one.  Runs of consecutive disk
-// blocks go out as one multi-segment request.
-static void
+// blocks go out as one multi-segment request.  Returns 0, or the first
+// block of a request the disk failed.
+static uint
 write_blocks(uint n, uchar **data, uint (*where)(uint i))
 {
   // Static, not on the kernel stack (8 KiB would overflow it): commits
   // run one at a time, and replay runs before anything else.
   static struct blk_request *reqs[LOGMAX];
   int nreq = 0;
+  uint failed = 0;
 
   for (uint i = 0; i < n; i++) {
     struct blk_request *req = nreq > 0 ? reqs[nreq - 1] : 0;
@@ -126,11 +131,13 @@ write_blocks(uint n, uchar **data, uint (*where)(uint i))
     req->seg[req->nseg].len = BSIZE;
     req->nseg++;
   }
-  int err = blk_submit_batch(reqs, nreq);
-  for (int i = 0; i < nreq; i++)
+  blk_submit_batch(reqs, nreq);
+  for (int i = 0; i < nreq; i++) {
+    if (reqs[i]->error && failed == 0)
+      failed = reqs[i]->blockno;
     blk_free(reqs[i]);
-  if (err)
-    panic("log: disk write failed");
+  }
+  return failed;
 }
 
 static uint
@@ -145,14 +152,39 @@ home_slot(uint i)
   return log.block[i];
 }
 
+// The steps of a commit, in order; each must succeed before the next
+// may start.  On a disk error, returns what failed and sets *blockno.
+static const char *
+commit_writes(uint n, uchar **data, uint *blockno)
+{
+  if ((*blockno = write_blocks(n, data, log_slot)) != 0)
+    return "writing the log";
+  if (blk_flush() != 0)
+    return "flushing the log blocks";
+  if (write_header(n, data) != 0) {      // the commit point
+    *blockno = log.start;
+    return "writing the log header";
+  }
+  if (blk_flush() != 0)
+    return "flushing the log header";
+  if ((*blockno = write_blocks(n, data, home_slot)) != 0)
+    return "writing home blocks";
+  if (blk_flush() != 0)
+    return "flushing the home blocks";
+  return 0;
+}
+
 // Commit the running transaction.  Nobody else is in the log (committing
-// is set), so the pinned buffers hold stable contents.
+// is set), so the pinned buffers hold stable contents.  Once the file
+// system has shut down, a transaction is dropped instead: nothing more
+// reaches the disk (shutdown.c).
 static void
 commit(void)
 {
   static struct buf *bufs[LOGMAX];
   static uchar *data[LOGMAX];
-  uint n = log.n;
+  uint n = log.n, blockno = 0;
+  const char *failed = 0;
 
   if (n == 0)
     return;
@@ -164,19 +196,19 @@ commit(void)
     sleep(&log.ordered, &log.lock);
   release(&log.lock);
   for (uint i = 0; i < n; i++) {
-    bufs[i] = bread(log.dev, log.block[i]);
+    bufs[i] = bread(log.dev, log.block[i]);   // pinned: in the cache
     data[i] = bufs[i]->data;
   }
   log.seq++;
-  write_blocks(n, data, log_slot);
-  flush();
-  write_header(n, data);          // the commit point
-  flush();
-  write_blocks(n, data, home_slot);
-  flush();
-  for (uint i = 0; i < n; i++)
-    bitmap_committed(log.block[i], data[i]);
-  write_header(0, data);
+  if (!fs_is_shut_down() && (failed = commit_writes(n, data, &blockno)) != 0)
+    fs_shutdown(failed, blockno);
+  if (!fs_is_shut_down()) {
+    for (uint i = 0; i < n; i++)
+      bitmap_committed(log.block[i], data[i]);
+    // Empty the log.  No FLUSH: see the top of this file.
+    if (write_header(0, data) != 0)
+      fs_shutdown("emptying the log header", log.start);
+  }
   for (uint i = 0; i < n; i++) {
     bunpin(bufs[i]);
     brelse(bufs[i]);
@@ -254,6 +286,20 @@ end_op(void)
   release(&log.lock);
 }
 
+// The disk failed a read (bio.c).  In an operation that has changed
+// something already, the rest of the change cannot be made, and what was
+// changed must not commit on its own: half an operation would be on the
+// disk.  The file system stops instead (shutdown.c).  Outside of one, or
+// before its first change, the call that needed the block just fails.
+void
+log_read_failed(uint blockno)
+{
+  struct proc *p = myproc();
+
+  if (p && p->op_reserved > 0 && p->op_added > 0)   // inside an operation
+    fs_shutdown("reading a block in the middle of a change", blockno);
+}
+
 // How many more blocks the caller's operation may add.
 int
 log_op_room(void)
@@ -265,7 +311,9 @@ log_op_room(void)
 
 // A data write that the running transaction must wait for before it
 // commits (ordered data); log_ordered_end() is called when it completes,
-// possibly from an interrupt.
+// possibly from an interrupt, with its error.  A failed ordered write
+// shuts the file system down, so that the transaction never commits: it
+// would make a block part of a file whose data never reached it.
 void
 log_ordered_begin(void)
 {
@@ -275,8 +323,10 @@ log_ordered_begin(void)
 }
 
 void
-log_ordered_end(void)
+log_ordered_end(int error, uint blockno)
 {
+  if (error)
+    fs_shutdown("writing new file data", blockno);
   acquire(&log.lock);
   if (--log.ordered == 0)
     wakeup(&log.ordered);
@@ -310,7 +360,8 @@ log_write(struct buf *b)
 // Make every completed file-system call durable: commit the running
 // transaction (or wait for the commit in progress) unless it is empty.
 // Does not FLUSH when there was nothing to commit; callers that need the
-// disk cache emptied anyway call blk_flush().  Returns 0.
+// disk cache emptied anyway call blk_flush().  Returns 0, or -EIO once
+// the file system has shut down (then nothing is made durable).
 int
 log_force(void)
 {
@@ -327,7 +378,7 @@ log_force(void)
     }
   }
   release(&log.lock);
-  return 0;
+  return fs_is_shut_down() ? -EIO : 0;
 }
 
 // The largest reservation one operation may make.
@@ -369,32 +420,70 @@ log_commits(void)
   return log.ncommits;
 }
 
-// At mount: if the log holds a committed transaction, copy its blocks
-// home, then empty the log.
+// Release n buffers.
 static void
+brelse_all(struct buf **bufs, uint n)
+{
+  for (uint i = 0; i < n; i++)
+    brelse(bufs[i]);
+}
+
+// Read the n logged blocks into lbufs.  0, or the block that could not
+// be read (the others are released).
+static uint
+read_logged(uint n, struct buf **lbufs, uchar **data)
+{
+  for (uint i = 0; i < n; i++) {
+    if ((lbufs[i] = bread(log.dev, log.start + 1 + i)) == 0) {
+      brelse_all(lbufs, i);
+      return log.start + 1 + i;
+    }
+    data[i] = lbufs[i]->data;
+  }
+  return 0;
+}
+
+// Copy a committed transaction home and empty the log; a reason if the
+// disk failed it.
+static const char *
+replay_writes(uint n, uchar **data)
+{
+  if (write_blocks(n, data, home_slot) != 0)
+    return "the disk failed a write of the log's blocks to their home";
+  if (blk_flush() != 0 || write_header(0, data) != 0 || blk_flush() != 0)
+    return "the disk failed to empty the log";
+  return 0;
+}
+
+// At mount: if the log holds a committed transaction, copy its blocks
+// home, then empty the log.  Returns 0, or why the mount must be refused:
+// a committed transaction that cannot be read or written home would leave
+// the file system half changed.
+static const char *
 replay(void)
 {
   static uchar *data[LOGMAX];
+  static struct buf *lbufs[LOGMAX];   // static: see write_blocks
   struct buf *hb = bread(log.dev, log.start);
+
+  if (hb == 0)
+    return "the disk failed the read of the log header";
   struct logheader *lh = (struct logheader *)hb->data;
   uint n = lh->n;
-
   log.seq = lh->seq;
   if (lh->magic != LOG_MAGIC || n == 0 || n > log.size) {
     brelse(hb);
-    return;
+    return 0;
   }
-  static struct buf *lbufs[LOGMAX];   // static: see write_blocks
-  for (uint i = 0; i < n; i++) {
-    lbufs[i] = bread(log.dev, log.start + 1 + i);
-    data[i] = lbufs[i]->data;
+  if (read_logged(n, lbufs, data) != 0) {
+    brelse(hb);
+    return "the disk failed a read of the log: a committed transaction may be there";
   }
   if (header_checksum(lh, data) != lh->checksum) {
     // The commit record never fully reached the disk: nothing to do.
-    for (uint i = 0; i < n; i++)
-      brelse(lbufs[i]);
+    brelse_all(lbufs, n);
     brelse(hb);
-    return;
+    return 0;
   }
   printf("log: replaying %d blocks of transaction %d\n", n, lh->seq);
   for (uint i = 0; i < n; i++) {
@@ -402,10 +491,7 @@ replay(void)
     binvalidate(log.dev, log.block[i]);
   }
   brelse(hb);
-  write_blocks(n, data, home_slot);
-  for (uint i = 0; i < n; i++)
-    brelse(lbufs[i]);
-  flush();
-  write_header(0, data);
-  flush();
+  const char *why = replay_writes(n, data);
+  brelse_all(lbufs, n);
+  return why;
 }

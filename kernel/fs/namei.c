@@ -54,7 +54,10 @@ namex(const char *path, int parent, char *name, struct inode **ipp)
       iput(ip);
       return err;
     }
-    ilock(ip);
+    if ((err = ilock(ip)) < 0) {
+      iput(ip);
+      return err;
+    }
     if (ip->type != T_DIR) {
       iunlockput(ip);
       return -ENOTDIR;
@@ -64,11 +67,10 @@ namex(const char *path, int parent, char *name, struct inode **ipp)
       *ipp = ip;
       return 0;
     }
-    if ((next = dirlookup(ip, name, 0)) == 0) {
-      iunlockput(ip);
-      return -ENOENT;
-    }
+    err = dirlookup(ip, name, 0, &next);
     iunlockput(ip);
+    if (err < 0)
+      return err;
     ip = next;
   }
   if (parent) {

@@ -14,8 +14,8 @@
 #include "fs/fs.h"
 
 // Read up to n bytes at offset off into dst (a user address if user_dst).
-// Returns the number of bytes read (0 at or past the end), or -EFAULT if
-// nothing could be copied.  Called with ip locked.
+// Returns the number of bytes read (0 at or past the end), or -EFAULT or
+// -EIO if nothing could be copied.  Called with ip locked.
 int64
 readi(struct inode *ip, int user_dst, uint64 dst, uint64 off, uint64 n)
 {
@@ -34,7 +34,7 @@ readi(struct inode *ip, int user_dst, uint64 dst, uint64 off, uint64 n)
     uint64 m = MIN(n - done, BSIZE - boff);
     int r = bmap(ip, off / BSIZE, 0, &addr);
     if (r < 0)
-      break;
+      return done > 0 ? (int64)done : r;
     // Through a small buffer on the stack: copying to user memory may
     // fault, and the fault must not happen with the block's buffer locked.
     char chunk[256];
@@ -44,6 +44,8 @@ readi(struct inode *ip, int user_dst, uint64 dst, uint64 off, uint64 n)
         memset(chunk, 0, c);   // a hole reads as zeros
       } else {
         struct buf *bp = bread(ip->dev, addr);
+        if (bp == 0)
+          return done + k > 0 ? (int64)(done + k) : -EIO;
         memmove(chunk, bp->data + boff + k, c);
         brelse(bp);
       }
@@ -85,6 +87,10 @@ writei(struct inode *ip, int user_src, uint64 src, uint64 off, uint64 n)
       break;
     }
     struct buf *bp = bread(ip->dev, addr);   // new blocks come zeroed
+    if (bp == 0) {
+      err = -EIO;
+      break;
+    }
     if (either_copyin(bp->data + boff, user_src, src, m) < 0) {
       brelse(bp);
       err = -EFAULT;

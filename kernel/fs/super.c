@@ -3,7 +3,8 @@
 //
 // A disk that fails these checks is refused with a message, never trusted:
 // a wrong number in the superblock would otherwise send the kernel to read
-// and write blocks all over the disk.
+// and write blocks all over the disk.  So is one that fails a read the
+// mount needs (a committed log that cannot be replayed, the bitmap).
 #include "types.h"
 #include "param.h"
 #include "uapi/fs.h"
@@ -60,6 +61,8 @@ static const char *
 check_root(uint dev)
 {
   struct buf *b = bread(dev, IBLOCK(ROOTINO, sb));
+  if (b == 0)
+    return "the disk failed the read of the root inode";
   struct dinode *dip = (struct dinode *)b->data + ROOTINO % IPB;
   const char *why = 0;
 
@@ -75,16 +78,20 @@ void
 fs_mount(uint dev)
 {
   struct buf *b = bread(dev, 0);
+  if (b == 0)
+    refuse("the disk failed the read of the superblock");
   memmove(&sb, b->data, sizeof(sb));
   brelse(b);
 
   const char *why = check_super(&sb, blk_capacity());
   if (why)
     refuse(why);
-  initlog(dev, &sb);
+  if ((why = initlog(dev, &sb)) != 0)
+    refuse(why);
   if ((why = check_root(dev)) != 0)
     refuse(why);
-  bitmap_init();
+  if ((why = bitmap_init()) != 0)
+    refuse(why);
   free_orphans(dev);
   printf("fs: %d blocks (%d for data), %d inodes, %d log blocks\n",
          sb.size, sb.nblocks, sb.ninodes, sb.nlog);

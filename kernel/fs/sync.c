@@ -28,12 +28,20 @@
 #include "mm/pagemap.h"
 #include "mm/writeback.h"
 
-// Steps 2 and 3.  0, or -EIO if the disk failed the FLUSH.
+// Steps 2 and 3.  0, or -EIO: the file system has shut down (a failed
+// commit), or the disk failed the FLUSH, which shuts it down too: what
+// the disk's cache held may be lost, and nothing written later could be
+// promised either.
 static int
 commit_and_flush(void)
 {
-  log_force();
-  return blk_flush();
+  if (log_force() != 0)
+    return -EIO;
+  if (blk_flush() != 0) {
+    fs_shutdown("flushing the disk's cache", 0);
+    return -EIO;
+  }
+  return 0;
 }
 
 /**

@@ -167,7 +167,10 @@ sys_lseek(void)
     base = f->off;
     break;
   case SEEK_END:
-    ilock(f->ip);
+    if (ilock(f->ip) < 0) {
+      releasesleep(&f->pos_lock);
+      return -EIO;
+    }
     base = f->ip->size;
     iunlock(f->ip);
     break;
@@ -217,12 +220,18 @@ sys_link(void)
 
   if ((r = argstr(0, old, MAXPATH)) < 0 || (r = argstr(1, new, MAXPATH)) < 0)
     return r;
+  if ((r = fs_check_writable()) < 0)
+    return r;
   begin_op();
   if ((r = namei_err(old, &ip)) < 0) {
     end_op();
     return r;
   }
-  ilock(ip);
+  if ((r = ilock(ip)) < 0) {
+    iput(ip);
+    end_op();
+    return r;
+  }
   if (ip->type == T_DIR) {
     iunlockput(ip);
     end_op();
@@ -234,7 +243,10 @@ sys_link(void)
 
   if ((r = nameiparent_err(new, name, &dp)) < 0)
     goto undo;
-  ilock(dp);
+  if ((r = ilock(dp)) < 0) {
+    iput(dp);
+    goto undo;
+  }
   if (dp->nlink == 0) {
     r = -ENOENT;
   } else if (dp->dev != ip->dev) {
@@ -250,10 +262,12 @@ sys_link(void)
   return 0;
 
 undo:
-  ilock(ip);
-  ip->nlink--;
-  iupdate(ip);
-  iunlockput(ip);
+  if (ilock(ip) == 0) {
+    ip->nlink--;
+    iupdate(ip);
+    iunlock(ip);
+  }
+  iput(ip);
   end_op();
   return r;
 }
@@ -262,6 +276,30 @@ static int
 is_dot_or_dotdot(const char *name)
 {
   return namecmp(name, ".") == 0 || namecmp(name, "..") == 0;
+}
+
+// Remove the entry at off of dp (locked) that names ip (referenced):
+// 0, -ENOTEMPTY, or -EIO.  Drops the reference.
+static int
+unlink_entry(struct inode *dp, uint off, struct inode *ip)
+{
+  int r = ilock(ip);
+
+  if (r < 0) {
+    iput(ip);
+    return r;
+  }
+  if (ip->nlink < 1) {
+    printf("fs: inode %d has no links but a name: the metadata is damaged\n", ip->inum);
+    r = -EIO;
+  } else if (ip->type == T_DIR && (r = isdirempty(ip)) <= 0) {
+    r = r < 0 ? r : -ENOTEMPTY;
+  } else if ((r = dirunlink(dp, off)) == 0) {
+    ip->nlink--;
+    iupdate(ip);
+  }
+  iunlockput(ip);
+  return r;
 }
 
 // unlink(path): remove a name.  A directory must be empty.  The inode is
@@ -276,37 +314,47 @@ sys_unlink(void)
 
   if ((r = argstr(0, path, MAXPATH)) < 0)
     return r;
+  if ((r = fs_check_writable()) < 0)
+    return r;
   begin_op();
   if ((r = nameiparent_err(path, name, &dp)) < 0) {
     end_op();
     return r;
   }
-  ilock(dp);
-  if (is_dot_or_dotdot(name)) {
+  if ((r = ilock(dp)) < 0) {
+    iput(dp);
+    end_op();
+    return r;
+  }
+  if (is_dot_or_dotdot(name))
     r = -EINVAL;
-    goto out_dp;
-  }
-  if ((ip = dirlookup(dp, name, &off)) == 0) {
-    r = -ENOENT;
-    goto out_dp;
-  }
-  ilock(ip);
-  if (ip->nlink < 1)
-    panic("unlink: nlink < 1");
-  if (ip->type == T_DIR && !isdirempty(ip)) {
-    iunlockput(ip);
-    r = -ENOTEMPTY;
-    goto out_dp;
-  }
-  dirunlink(dp, off);
-  ip->nlink--;
-  iupdate(ip);
-  iunlockput(ip);
-  r = 0;
-out_dp:
+  else if ((r = dirlookup(dp, name, &off, &ip)) == 0)
+    r = unlink_entry(dp, off, ip);
   iunlockput(dp);
   end_op();
   return r;
+}
+
+// The name create() was asked for exists already: for open(O_CREAT)
+// without O_EXCL of a file, that file, locked, in *ipp; else an error
+// (open(dir, O_CREAT) is EISDIR, as in Linux; with O_EXCL, EEXIST).
+// Drops the reference on failure.
+static int
+open_existing(struct inode *ip, short type, int excl, struct inode **ipp)
+{
+  int r = ilock(ip);
+
+  if (r < 0) {
+    iput(ip);
+    return r;
+  }
+  if (type == T_FILE && !excl && (ip->type == T_FILE || ip->type == T_DEVICE)) {
+    *ipp = ip;
+    return 0;
+  }
+  int isdir = ip->type == T_DIR;
+  iunlockput(ip);
+  return type == T_FILE && !excl && isdir ? -EISDIR : -EEXIST;
 }
 
 // Create path as a new inode of the given type, or (for T_FILE without
@@ -322,29 +370,28 @@ create(const char *path, short type, short major, short minor, int excl,
 
   if ((r = nameiparent_err(path, name, &dp)) < 0)
     return r;
-  ilock(dp);
+  if ((r = ilock(dp)) < 0) {
+    iput(dp);
+    return r;
+  }
   if (dp->nlink == 0) {
     // The directory was removed while someone still had it open.
     iunlockput(dp);
     return -ENOENT;
   }
-  if ((ip = dirlookup(dp, name, 0)) != 0) {
+  if ((r = dirlookup(dp, name, 0, &ip)) != -ENOENT) {
     iunlockput(dp);
-    ilock(ip);
-    if (type == T_FILE && !excl && (ip->type == T_FILE || ip->type == T_DEVICE)) {
-      *ipp = ip;
-      return 0;
-    }
-    int isdir = ip->type == T_DIR;
-    iunlockput(ip);
-    // open(dir, O_CREAT) is EISDIR, as in Linux; with O_EXCL, EEXIST.
-    return type == T_FILE && !excl && isdir ? -EISDIR : -EEXIST;
+    return r < 0 ? r : open_existing(ip, type, excl, ipp);
   }
-  if ((ip = ialloc(dp->dev, type)) == 0) {
+  if ((r = fs_check_writable()) < 0 || (r = ialloc(dp->dev, type, &ip)) < 0) {
     iunlockput(dp);
-    return -ENOSPC;
+    return r;
   }
-  ilock(ip);
+  if ((r = ilock(ip)) < 0) {
+    iput(ip);
+    iunlockput(dp);
+    return r;
+  }
   ip->major = major;
   ip->minor = minor;
   ip->nlink = 1;
@@ -384,11 +431,14 @@ sys_open(void)
   if (acc == 3 || (flags & ~(O_ACCMODE | O_CREATE | O_TRUNC | O_EXCL | O_APPEND)))
     return -EINVAL;
 
+  // A read-only file system can still be read.
+  if ((acc != O_RDONLY || (flags & O_TRUNC)) && (r = fs_check_writable()) < 0)
+    return r;
   begin_op();
   if (flags & O_CREATE) {
     r = create(path, T_FILE, 0, 0, flags & O_EXCL, &ip);
-  } else if ((r = namei_err(path, &ip)) == 0) {
-    ilock(ip);
+  } else if ((r = namei_err(path, &ip)) == 0 && (r = ilock(ip)) < 0) {
+    iput(ip);
   }
   if (r < 0) {
     end_op();
@@ -443,6 +493,8 @@ sys_mkdir(void)
 
   if ((r = argstr(0, path, MAXPATH)) < 0)
     return r;
+  if ((r = fs_check_writable()) < 0)
+    return r;
   begin_op();
   if ((r = create(path, T_DIR, 0, 0, 1, &ip)) == 0)
     iunlockput(ip);
@@ -462,6 +514,8 @@ sys_mknod(void)
     return r;
   if (major < 0 || major >= NDEV || minor < 0 || minor > 0x7fff)
     return -EINVAL;
+  if ((r = fs_check_writable()) < 0)
+    return r;
   begin_op();
   if ((r = create(path, T_DEVICE, major, minor, 1, &ip)) == 0)
     iunlockput(ip);
@@ -484,7 +538,11 @@ sys_chdir(void)
     end_op();
     return r;
   }
-  ilock(ip);
+  if ((r = ilock(ip)) < 0) {
+    iput(ip);
+    end_op();
+    return r;
+  }
   if (ip->type != T_DIR) {
     iunlockput(ip);
     end_op();
@@ -586,14 +644,14 @@ sys_ftruncate(void)
     return -EINVAL;
   if ((uint64)length > (uint64)MAXFILE * BSIZE)
     return -EFBIG;
+  int r = fs_check_writable();
+  if (r < 0)
+    return r;
   begin_op();
-  ilock(f->ip);
-  int r = 0;
-  if (f->ip->type != T_FILE)
-    r = -EINVAL;
-  else
-    r = truncate_file(f->ip, length);
-  iunlock(f->ip);
+  if ((r = ilock(f->ip)) == 0) {
+    r = f->ip->type == T_FILE ? truncate_file(f->ip, length) : -EINVAL;
+    iunlock(f->ip);
+  }
   end_op();
   return r;
 }

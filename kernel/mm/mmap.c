@@ -100,25 +100,26 @@ pte_perm(struct vma *v, int writable)
   return perm;
 }
 
-// Map a private page at va: zeros, or a copy of the file's page.
+// Map a private page at va: zeros, or a copy of the file's page.  0 or
+// -errno (see mmap_fault).
 static int
 fault_private(struct proc *p, struct vma *v, uint64 va, pgoff_t index)
 {
   char *mem = kalloc_reclaim();
 
   if (mem == 0)
-    return -1;
+    return -ENOMEM;
   if (v->file) {
     struct inode *ip = v->file->ip;
-    int err;
+    int err = -EIO;
     if (index >= (ip->size + PGSIZE - 1) / PGSIZE) {
       kfree(mem);
-      return -1;   // wholly past the end of the file
+      return -EFAULT;   // wholly past the end of the file
     }
     struct folio *folio = filemap_read_folio(v->file, &ip->i_data, index, &err);
     if (folio == 0) {
       kfree(mem);
-      return -1;
+      return err;
     }
     memmove(mem, folio_address(folio), PGSIZE);
     folio_put(folio);
@@ -127,33 +128,36 @@ fault_private(struct proc *p, struct vma *v, uint64 va, pgoff_t index)
   }
   if (mappages(p->pagetable, va, PGSIZE, (uint64)mem, pte_perm(v, v->prot & PROT_WRITE)) != 0) {
     kfree(mem);
-    return -1;
+    return -ENOMEM;
   }
   return 0;
 }
 
 // Map the page-cache folio at va, writable only for a write fault (which
 // dirties the folio first).  A read-only entry already there is upgraded.
+// 0 or -errno (see mmap_fault).
 static int
 fault_shared(struct proc *p, struct vma *v, uint64 va, pgoff_t index, int write)
 {
   struct address_space *mapping = vma_mapping(v);
   struct inode *ip = mapping->host;
-  int err = 0;
+  int err = -EIO;
 
   if (index >= (ip->size + PGSIZE - 1) / PGSIZE)
-    return -1;   // past the end of the file: the program gets SIGBUS
+    return -EFAULT;   // past the end of the file: the program gets SIGBUS
   struct folio *folio = filemap_read_folio(v->file, mapping, index, &err);
   if (folio == 0)
-    return -1;
+    return err;
   if (write) {
     folio_lock(folio);
-    if (folio->mapping != mapping || index >= (ip->size + PGSIZE - 1) / PGSIZE ||
-        mapping->a_ops->write_begin(mapping, folio) != 0) {
-      // Truncated meanwhile, or no disk space for the data.
+    err = folio->mapping != mapping || index >= (ip->size + PGSIZE - 1) / PGSIZE ? -EFAULT
+          : mapping->a_ops->write_begin(mapping, folio);
+    if (err) {
+      // Truncated meanwhile, no disk space for the data, or a file
+      // system that has shut down.
       folio_unlock(folio);
       folio_put(folio);
-      return -1;
+      return err;
     }
     folio_mark_dirty(folio);
   }
@@ -162,7 +166,7 @@ fault_shared(struct proc *p, struct vma *v, uint64 va, pgoff_t index, int write)
   acquire(&mapping->i_pages_lock);
   pte_t *pte = walk(p->pagetable, va, 1);
   if (pte == 0) {
-    r = -1;
+    r = -ENOMEM;
   } else if (*pte & PTE_V) {
     if (PTE2PA(*pte) != (uint64)folio_address(folio))
       panic("fault_shared: a different page is mapped");
@@ -185,9 +189,10 @@ fault_shared(struct proc *p, struct vma *v, uint64 va, pgoff_t index, int write)
  * @p: the faulting process (the current one)
  * @va: the faulting address
  * @write: whether the access was a store
- * Return: 0 when the page is now mapped as needed; -1 if the access is not
- * allowed (no region, wrong protection, past the end of the file, or no
- * memory or disk space), and the process gets a fault.
+ * Return: 0 when the page is now mapped as needed; else the access is not
+ * served and the process gets a fault: -EFAULT (no region, wrong
+ * protection, past the end of the file), -EIO (the disk failed the read),
+ * -ENOMEM, -ENOSPC (no disk space for a page stored to), -EROFS.
  */
 int
 mmap_fault(struct proc *p, uint64 va, int write)
@@ -195,14 +200,14 @@ mmap_fault(struct proc *p, uint64 va, int write)
   struct vma *v = find_vma(p, va);
 
   if (v == 0 || (write && !(v->prot & PROT_WRITE)) || v->prot == PROT_NONE)
-    return -1;
+    return -EFAULT;
   va = PGROUNDDOWN(va);
   pgoff_t index = v->pgoff + (va - v->start) / PGSIZE;
   if (vma_is_shared_file(v))
     return fault_shared(p, v, va, index, write);
   pte_t *pte = walk(p->pagetable, va, 0);
   if (pte && (*pte & PTE_V))
-    return -1;   // present, so the access itself is not allowed
+    return -EFAULT;   // present, so the access itself is not allowed
   return fault_private(p, v, va, index);
 }
 

@@ -124,7 +124,11 @@ kernel_execve(const char *path, char **argv)
     end_op();
     return r;
   }
-  ilock(ip);
+  if ((r = ilock(ip)) < 0) {
+    iput(ip);
+    end_op();
+    return r;
+  }
   r = -ENOEXEC;
   if (ip->type == T_DIR) {
     r = -EACCES;

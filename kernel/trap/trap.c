@@ -4,6 +4,7 @@
 #include "param.h"
 #include "memlayout.h"
 #include "riscv.h"
+#include "uapi/errno.h"
 #include "lib/lib.h"
 #include "lib/spinlock.h"
 #include "mm/mm.h"
@@ -121,12 +122,26 @@ cause_name(uint64 scause)
   }
 }
 
-// A user program did something it may not: report it and kill it.
-static void
-user_fault(struct proc *p, uint64 scause, uint64 stval)
+// Why a page fault could not be served, beyond the program's own mistake.
+static const char *
+fault_why(int err)
 {
-  printf("pid %d %s: %s at pc %p, address %p; killed\n", p->pid, p->name,
-         cause_name(scause), (void *)p->trapframe->epc, (void *)stval);
+  switch (err) {
+  case -EIO: return ": the disk failed to read the page (a bus error)";
+  case -ENOSPC: return ": no disk space for the page stored to";
+  case -EROFS: return ": the file system is read-only";
+  case -ENOMEM: return ": out of memory";
+  default: return "";
+  }
+}
+
+// A user program did something it may not, or touched a page that could
+// not be served (err): report it and kill it.
+static void
+user_fault(struct proc *p, uint64 scause, uint64 stval, int err)
+{
+  printf("pid %d %s: %s at pc %p, address %p%s; killed\n", p->pid, p->name,
+         cause_name(scause), (void *)p->trapframe->epc, (void *)stval, fault_why(err));
   setkilled(p);
 }
 
@@ -163,10 +178,11 @@ usertrap(void)
     // Perhaps an mmap page not yet mapped, or a store to a clean shared
     // page; vm_fault may read the disk, so interrupts go back on.
     intr_on();
-    if (vm_fault(stval, scause == SCAUSE_STORE_PAGE_FAULT) != 0)
-      user_fault(p, scause, stval);
+    int err = vm_fault(stval, scause == SCAUSE_STORE_PAGE_FAULT);
+    if (err != 0)
+      user_fault(p, scause, stval, err);
   } else {
-    user_fault(p, scause, stval);
+    user_fault(p, scause, stval, 0);
   }
 
   if (killed(p))

@@ -28,6 +28,8 @@ struct wbstat {
   uint64_t disk_errors;      // requests that completed with an error
   uint64_t log_commits;      // metadata transactions committed
   uint64_t throttled;        // times a writer slept in balance_dirty_pages
+  uint64_t fs_shutdown;      // 1 once a disk error made the file system
+                             // read-only (docs/errors.md)
   // Global: the flusher's state now.
   uint64_t dirty_thresh;     // dirty pages at which writers are throttled
   uint64_t background_thresh;// dirty pages at which background writeback starts
