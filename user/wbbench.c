@@ -127,24 +127,37 @@ memcpy_us(int mb)
   return now_us() - t0;
 }
 
+// Write bytes from buf, CHUNK at a time, at the file offset; or read them
+// back from offset 0 into buf.
+static void
+write_all(int fd, char *buf, uint64 bytes)
+{
+  for (uint64 off = 0; off < bytes; off += CHUNK)
+    if (write(fd, buf, CHUNK) != CHUNK)
+      die("write");
+}
+
+static void
+read_all(int fd, char *buf, uint64 bytes)
+{
+  for (uint64 off = 0; off < bytes; off += CHUNK)
+    if (pread(fd, buf, CHUNK, off) != CHUNK)
+      die("read");
+}
+
 // One round of cached: write a fresh file of mb MiB into the cache, read
 // it back, and leave nothing behind.  Times in us in w and r.
 static void
 cached_round(const char *path, char *buf, int mb, uint64 *w, uint64 *r)
 {
-  uint64 bytes = (uint64)mb << 20;
   int fd = open(path, O_CREAT | O_TRUNC | O_RDWR);
+  uint64 bytes = (uint64)mb << 20, t0 = now_us();
 
   if (fd < 0)
     die(path);
-  uint64 t0 = now_us();
-  for (uint64 off = 0; off < bytes; off += CHUNK)
-    if (write(fd, buf, CHUNK) != CHUNK)
-      die("write");
+  write_all(fd, buf, bytes);
   uint64 t1 = now_us();
-  for (uint64 off = 0; off < bytes; off += CHUNK)
-    if (pread(fd, buf, CHUNK, off) != CHUNK)
-      die("read");
+  read_all(fd, buf, bytes);
   uint64 t2 = now_us();
   if (fsync(fd) < 0)
     die("fsync");
@@ -305,15 +318,11 @@ bigfile(const char *path, int mb)
   if (fd < 0)
     die(path);
   uint64 t0 = now_us();
-  for (uint64 off = 0; off < bytes; off += CHUNK)
-    if (write(fd, buf, CHUNK) != CHUNK)
-      die("write");
+  write_all(fd, buf, bytes);
   if (fsync(fd) < 0)
     die("fsync");
   uint64 t1 = now_us();
-  for (uint64 off = 0; off < bytes; off += CHUNK)
-    if (pread(fd, buf, CHUNK, off) != CHUNK)
-      die("read");
+  read_all(fd, buf, bytes);
   uint64 t2 = now_us();
   close(fd);
   printf("bigfile mb=%d write_us=%lu read_us=%lu\n", mb, t1 - t0, t2 - t1);
