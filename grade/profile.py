@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from qemu import KERNEL, REPO, Machine, MachineError  # noqa: E402
 
 DEFAULT_CMD = "wbbench seqwrite /prof 64"
+TRAMPOLINE = (1 << 38) - 4096   # MAXVA - PGSIZE, kernel/memlayout.h
 HEADER = re.compile(r"prof: (.*)")
 STACK = re.compile(r"prof-stack (\d+) ([ku])((?: [0-9a-f]+)*)")
 
@@ -64,10 +65,13 @@ class Symbols:
                     found[value] = label
         self.addrs = sorted(found)
         self.names = [found[a] for a in self.addrs]
+        self.etext = next((a for a, n in found.items() if n == "etext"), 1 << 64)
 
     def name(self, pc: int) -> str:
+        if pc >= TRAMPOLINE:
+            return "trampoline"       # uservec/userret, mapped high (memlayout.h)
         i = bisect.bisect_right(self.addrs, pc) - 1
-        return self.names[i] if i >= 0 else f"{pc:#x}"
+        return self.names[i] if i >= 0 and pc < self.etext else f"{pc:#x}"
 
 
 def parse(out: str) -> tuple[dict[str, int], list[tuple[int, str, list[int]]]]:
