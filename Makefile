@@ -7,6 +7,8 @@
 #   make grade      the graded tests, one line each with points, then the score
 #                   (LAB=writeback: one lab's; T="expr": pytest's -k selection)
 #   make bench      benchmarks, printed as a table of figures
+#   make profile    where the kernel's time goes while a command runs
+#                   (CMD='bigfile 64'; default: a 64 MiB write + fsync)
 #   make handin     the lab's committed hand-in files as handin-LAB.tar.gz
 #                   (LAB=writeback by default), for upload to Gradescope
 #   make starter LAB=writeback DEST=dir   the student tree of a lab (staff)
@@ -49,8 +51,8 @@ DEB_PACKAGES := make gcc libc6-dev gcc-riscv64-unknown-elf qemu-system-misc \
 # test.  Goals that need none of them read no tool stamp.
 TOOLFREE_GOALS := clean deps starter handin gradescope
 NEED := $(strip cc \
-  $(if $(filter qemu qemu-gdb test run-tests grade bench,$(MAKECMDGOALS)),qemu) \
-  $(if $(filter test run-tests grade bench,$(MAKECMDGOALS)),python))
+  $(if $(filter qemu qemu-gdb test run-tests grade bench profile,$(MAKECMDGOALS)),qemu) \
+  $(if $(filter test run-tests grade bench profile,$(MAKECMDGOALS)),python))
 TOOLS_MK := .tools.mk
 ifneq ($(or $(filter-out $(TOOLFREE_GOALS),$(MAKECMDGOALS)),$(if $(MAKECMDGOALS),,all)),)
 include $(TOOLS_MK)
@@ -169,6 +171,9 @@ grade: all
 bench: all
 	$(PYTHON) grade/bench.py
 
+profile: all
+	$(PYTHON) grade/profile.py --cpus $(CPUS) --mem $(MEM) --cmd "$(CMD)"
+
 # ---------------------------------------------------------------- labs
 
 # labs/README.md: the student tree of a lab, a student's hand-in, and the
@@ -277,5 +282,5 @@ clean:
 
 -include $(KOBJS:.o=.d) $(ULIBOBJS:.o=.d) $(UPROGS:$(U)/_%=$(U)/%.d)
 
-.PHONY: all qemu qemu-gdb test run-tests grade bench check-tools deps clean FORCE \
+.PHONY: all qemu qemu-gdb test run-tests grade bench profile check-tools deps clean FORCE \
         starter handin gradescope

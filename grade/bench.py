@@ -12,14 +12,22 @@ at the end puts the figures side by side:
              disks held to 32 MiB/s by QEMU, so that the disk limits both
              paths, as a real disk would; and unthrottled, where the "disk"
              is the host's memory and the guest's emulated CPU limits the
-             page cache (rawdisk copies nothing, so it barely uses the CPU)
+             page cache (rawdisk copies nothing, so it barely uses the CPU).
+             Beside them the limit of a path that copies the data once and
+             writes it: a user-space memcpy of the same size plus the raw
+             write, measured in the same boot
+    cached   write() of 8 MiB into the page cache and read() of it back
+             from the cache, each against a user-space memcpy of 8 MiB in
+             the same run (each the best of 5 rounds in one wbbench run)
     fsync1   fsync of one dirty page in a file of 16 cached pages against
              one of 65,536 cached pages (256 MiB; a 512M machine, one CPU)
     dirtied  fsync while another process dirties the file at full speed,
              against the same fsync with no dirtier: time, and the pages
              the fsync wrote per page dirty at its call (8 MiB file: below
              the background threshold; 16 MiB: the flusher writes too)
-    bigfile  write + fsync and read back a file twice the size of RAM
+    bigfile  write + fsync and read back a file twice the size of RAM;
+             the read (cold: the file is twice RAM) against the raw
+             device's read in the same boot
     boot     seconds from QEMU's start to the first prompt, CPUS=1 and 3
 
 Benchmarks print figures; they judge nothing.  A figure that could not be
@@ -60,13 +68,14 @@ from qemu import (FS_IMAGE, KERNEL, REPO, Drive, Machine,  # noqa: E402
 MIB = 1 << 20
 MKFS = REPO / "mkfs" / "mkfs"
 DEFAULT_JSON = REPO / "grade" / "results" / "bench.json"
-GROUPS = ("seq", "fsync1", "dirtied", "bigfile", "boot")
+GROUPS = ("seq", "cached", "fsync1", "dirtied", "bigfile", "boot")
 
 SEQ_MB = 64                 # sequential write, and the raw write beside it
 # The disks' speed for the first seq run: a slow disk, slower than the
 # page cache can fill under emulation, so that the disk is what limits both
 # paths (what the comparison is about) on any host.
 SEQ_DISK_MIBS = 32
+CACHED_MB = 8               # write() into and read() from the page cache
 FSYNC_SMALL, FSYNC_LARGE = 16, 65536
 FSYNC_REPS = 51
 # fsync1 runs on one CPU: with more, a process woken on another hart may
@@ -224,6 +233,7 @@ class Bench:
         drive, extra = self._seq_disks(key, mibs)
         seq: list[dict[str, int]] = []
         raw: list[dict[str, int]] = []
+        copy: list[dict[str, int]] = []
         reason = ""
         try:
             with self.machine(image=self.big_image(f"{key}.img"), extra_args=extra,
@@ -234,11 +244,32 @@ class Bench:
                                             ("us", "write_us", "fsync_us", "disk_write_bytes",
                                              "disk_writes", "flushes"), timeout=300))
                     raw.append(self.wbbench(m, f"raw {SEQ_MB}", ("mb", "us"), timeout=300))
+                    copy.append(self.wbbench(m, f"memcpy {SEQ_MB}", ("mb", "us"),
+                                             timeout=300))
         except (MachineError, BenchFailed) as e:
             reason = self.fail(key, e)
         self.drop_images()
         # Whatever was measured is shown, even when a later run failed.
         sec.figures += seq_figures(key, seq, raw, reason)
+        sec.figures += limit_figures(key, seq, raw, copy, reason)
+
+    def bench_cached(self) -> None:
+        sec = Section(f"write() into and read() from the page cache, {CACHED_MB} MiB, "
+                      f"against a user-space memcpy of {CACHED_MB} MiB in the same run "
+                      f"(CPUS={self.cpus}, 128M; median of {self.reps})")
+        self.sections.append(sec)
+        runs: list[dict[str, int]] = []
+        reason = ""
+        try:
+            with self.machine(name="cached") as m:
+                m.boot()
+                for i in range(self.reps):
+                    runs.append(self.wbbench(m, f"cached /c{i} {CACHED_MB}",
+                                             ("memcpy_us", "write_us", "read_us"),
+                                             timeout=300))
+        except (MachineError, BenchFailed) as e:
+            reason = self.fail("cached", e)
+        sec.figures += cached_figures(runs, reason)
 
     def _seq_disks(self, key: str, mibs: Optional[int]) -> tuple[Optional[Drive], list[str]]:
         """The main disk's Drive (None: the default) and the QEMU arguments
@@ -334,11 +365,14 @@ class Bench:
         sec = Section(f"A file twice the size of RAM: {BIG_MB} MiB on a 128M machine "
                       f"(CPUS={self.cpus})")
         self.sections.append(sec)
+        _, extra = self._seq_disks("bigfile", None)
         try:
-            with self.machine(image=self.big_image("bigfile.img"), name="bigfile") as m:
+            with self.machine(image=self.big_image("bigfile.img"), extra_args=extra,
+                              name="bigfile") as m:
                 m.boot()
                 r = self.wbbench(m, f"bigfile /big {BIG_MB}", ("write_us", "read_us"),
                                  timeout=900)
+                rawr = self.wbbench(m, f"raw {SEQ_MB}", ("mb", "read_us"), timeout=300)
         except (MachineError, BenchFailed) as e:
             # Needs page reclaim; reported, but not a failure of the run.
             reason = self.fail("bigfile", e, counted=False)
@@ -347,11 +381,17 @@ class Bench:
                 sec.figures.append(Figure(key, label, None, note=reason))
             return
         w, rd = r["write_us"] / 1e6, r["read_us"] / 1e6
+        raw_read = rawr["mb"] / (rawr["read_us"] / 1e6) if rawr["read_us"] else None
         sec.figures += [
             Figure("bigfile_write_s", "write + fsync", w, "s", digits=2,
                    note=f"{BIG_MB / w:.1f} MiB/s" if w else ""),
-            Figure("bigfile_read_s", "read back", rd, "s", digits=2,
-                   note=f"{BIG_MB / rd:.1f} MiB/s" if rd else ""),
+            Figure("bigfile_read_s", "read back (cold: the file is twice RAM)", rd, "s",
+                   digits=2, note=f"{BIG_MB / rd:.1f} MiB/s" if rd else ""),
+            Figure("bigfile_raw_read_mibs", "raw device read (rawdisk), same boot", raw_read,
+                   "MiB/s", note=f"{rawr['mb']} MiB in 256 KiB reads"),
+            Figure("bigfile_read_over_raw", "cold read / raw read",
+                   BIG_MB / rd / raw_read if rd and raw_read else None, digits=2,
+                   note="goal >= 0.5"),
         ]
 
     def bench_boot(self) -> None:
@@ -426,6 +466,53 @@ def seq_figures(key: str, seq: list[dict[str, int]], raw: list[dict[str, int]],
         rows.append(Figure(f"{key}_device_bytes_per_byte",
                            "device bytes written per data byte", None, note=reason))
     return rows
+
+
+def limit_figures(key: str, seq: list[dict[str, int]], raw: list[dict[str, int]],
+                  copy: list[dict[str, int]], reason: str) -> list[Figure]:
+    """The limit of a write path that copies the data once and then writes
+    it: memcpy of SEQ_MB in user space plus the raw write of SEQ_MB, both
+    measured in the same boot; and the page cache's write + fsync against it."""
+    if not (seq and raw and copy):
+        return [Figure(f"{key}_limit_mibs", "limit: memcpy + raw write", None, note=reason),
+                Figure(f"{key}_over_limit", "page cache / limit", None, note=reason)]
+    copy_s = statistics.median(r["us"] for r in copy) / 1e6
+    raw_s = statistics.median(r["us"] for r in raw) / 1e6
+    limit = SEQ_MB / (copy_s + raw_s)
+    mc = statistics.median(SEQ_MB / (r["us"] / 1e6) for r in seq)
+    return [
+        Figure(f"{key}_limit_mibs", "limit: memcpy + raw write, same boot", limit, "MiB/s",
+               note=f"memcpy {SEQ_MB} MiB {copy_s:.3f} s "
+                    f"({SEQ_MB / copy_s:,.0f} MiB/s) + raw write {raw_s:.3f} s"),
+        Figure(f"{key}_over_limit", "page cache / limit", mc / limit, digits=2,
+               note="goal >= 0.5 unthrottled" if key == "seq_fast" else ""),
+    ]
+
+
+def cached_figures(rs: list[dict[str, int]], reason: str) -> list[Figure]:
+    """write() into and read() from the cache against memcpy, per run."""
+    if not rs:
+        return [Figure(f"cached_{k}", k, None, note=reason)
+                for k in ("memcpy_mibs", "write_mibs", "read_mibs")]
+
+    def mibs(key: str) -> list[float]:
+        return [CACHED_MB / (r[key] / 1e6) for r in rs if r[key]]
+
+    copy, write, read = mibs("memcpy_us"), mibs("write_us"), mibs("read_us")
+    wr = [w / c for w, c in zip(write, copy)]
+    rr = [r / c for r, c in zip(read, copy)]
+    return [
+        Figure("cached_memcpy_mibs", "limit: user-space memcpy", statistics.median(copy),
+               "MiB/s", note=spread(copy).lstrip("; ")),
+        Figure("cached_write_mibs", "write() into the cache", statistics.median(write),
+               "MiB/s", note=spread(write).lstrip("; ")),
+        Figure("cached_write_over_memcpy", "  write / memcpy", statistics.median(wr),
+               digits=2, note="goal >= 0.3" + spread(wr, 2)),
+        Figure("cached_read_mibs", "read() from the cache", statistics.median(read),
+               "MiB/s", note=spread(read).lstrip("; ")),
+        Figure("cached_read_over_memcpy", "  read / memcpy", statistics.median(rr),
+               digits=2, note="goal >= 0.5" + spread(rr, 2)),
+    ]
 
 
 def dirtied_figures(mb: int, what: str, rs: list[dict[str, int]],

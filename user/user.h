@@ -22,6 +22,7 @@
 #include "kernel/uapi/wbstat.h"
 #include "kernel/uapi/wbtrace.h"
 #include "kernel/uapi/wbctl.h"
+#include "kernel/uapi/profile.h"
 
 #include "kernel/uapi/types.h"      // xv6's short type names
 
@@ -80,6 +81,7 @@ int wbstat(int fd, struct wbstat *st);  // page-cache counters (uapi/wbstat.h)
 int sysctl(int name, int64_t newval, int64_t *oldval);  // writeback tunables
 int wbtrace(struct wbtrace_event *buf, int n, uint64 since);  // trace events after since
 int rawdisk(int op, uint64 blockno, void *buf, int nblocks);  // bench only
+int profile(int op, uint64 arg, void *buf, uint64 n);   // the kernel profiler
 int wbctl(int fd, struct wbctl *c);  // run one writeback (uapi/wbctl.h)
 long raw_syscall(long num, long a0, long a1, long a2);  // any call, -errno back
 

@@ -3,7 +3,13 @@
 //
 //   wbbench seqwrite PATH MB        write MB MiB sequentially, then fsync
 //   wbbench raw MB                  the same amount straight to the scratch
-//                                   disk (rawdisk), then a FLUSH
+//                                   disk (rawdisk), then a FLUSH; then read
+//                                   it back from the disk
+//   wbbench memcpy MB               copy MB MiB in user space, in the same
+//                                   256 KiB pieces as the others write
+//   wbbench cached PATH MB          write MB MiB into the page cache (no
+//                                   fsync), read it back from the cache;
+//                                   and memcpy of as much; best of 5 rounds
 //   wbbench fsync1 PATH NPAGES REPS fsync after dirtying one page of a
 //                                   file with NPAGES cached pages
 //   wbbench dirtied PATH MB SECS    fsync a file while another process keeps
@@ -95,7 +101,91 @@ raw(int mb)
   if (rawdisk(RAWDISK_FLUSH, 0, 0, 0) < 0)
     die("rawdisk flush");
   uint64 t1 = now_us();
-  printf("raw mb=%lu us=%lu\n", blocks >> 8, t1 - t0);
+  for (uint64 b = 0; b < blocks; b += per)
+    if (rawdisk(RAWDISK_READ, b, buf, per) < 0)
+      die("rawdisk read");
+  uint64 t2 = now_us();
+  printf("raw mb=%lu us=%lu read_us=%lu\n", blocks >> 8, t1 - t0, t2 - t1);
+}
+
+// User-space memcpy of mb MiB, CHUNK bytes at a time: the speed limit of
+// any path that copies the data once.
+static uint64
+memcpy_us(int mb)
+{
+  static char *src, *dst;
+
+  if (src == 0) {
+    src = chunk_buffer();
+    dst = chunk_buffer();
+  }
+  uint64 t0 = now_us();
+  for (uint64 done = 0; done < (uint64)mb << 20; done += CHUNK) {
+    memcpy(dst, src, CHUNK);
+    asm volatile("" : : "r"(dst) : "memory");   // keep every copy
+  }
+  return now_us() - t0;
+}
+
+// Write bytes from buf, CHUNK at a time, at the file offset; or read them
+// back from offset 0 into buf.
+static void
+write_all(int fd, char *buf, uint64 bytes)
+{
+  for (uint64 off = 0; off < bytes; off += CHUNK)
+    if (write(fd, buf, CHUNK) != CHUNK)
+      die("write");
+}
+
+static void
+read_all(int fd, char *buf, uint64 bytes)
+{
+  for (uint64 off = 0; off < bytes; off += CHUNK)
+    if (pread(fd, buf, CHUNK, off) != CHUNK)
+      die("read");
+}
+
+// One round of cached: write a fresh file of mb MiB into the cache, read
+// it back, and leave nothing behind.  Times in us in w and r.
+static void
+cached_round(const char *path, char *buf, int mb, uint64 *w, uint64 *r)
+{
+  int fd = open(path, O_CREAT | O_TRUNC | O_RDWR);
+  uint64 bytes = (uint64)mb << 20, t0 = now_us();
+
+  if (fd < 0)
+    die(path);
+  write_all(fd, buf, bytes);
+  uint64 t1 = now_us();
+  read_all(fd, buf, bytes);
+  uint64 t2 = now_us();
+  if (fsync(fd) < 0)
+    die("fsync");
+  close(fd);
+  unlink(path);
+  *w = t1 - t0;
+  *r = t2 - t1;
+}
+
+#define CACHED_ROUNDS 5
+
+// write() into and read() from the page cache, against memcpy: the best
+// of CACHED_ROUNDS rounds of each, since one round is a few milliseconds
+// and a busy host can stop the machine for as long.
+static void
+cached(const char *path, int mb)
+{
+  char *buf = chunk_buffer();
+  uint64 copy = ~0UL, w = ~0UL, r = ~0UL;
+
+  for (int i = 0; i < CACHED_ROUNDS; i++) {
+    uint64 c = memcpy_us(mb), wi, ri;
+    cached_round(path, buf, mb, &wi, &ri);
+    copy = c < copy ? c : copy;
+    w = wi < w ? wi : w;
+    r = ri < r ? ri : r;
+  }
+  printf("cached mb=%d memcpy_us=%lu write_us=%lu read_us=%lu\n", mb, copy, w, r);
 }
 
 static int
@@ -228,15 +318,11 @@ bigfile(const char *path, int mb)
   if (fd < 0)
     die(path);
   uint64 t0 = now_us();
-  for (uint64 off = 0; off < bytes; off += CHUNK)
-    if (write(fd, buf, CHUNK) != CHUNK)
-      die("write");
+  write_all(fd, buf, bytes);
   if (fsync(fd) < 0)
     die("fsync");
   uint64 t1 = now_us();
-  for (uint64 off = 0; off < bytes; off += CHUNK)
-    if (pread(fd, buf, CHUNK, off) != CHUNK)
-      die("read");
+  read_all(fd, buf, bytes);
   uint64 t2 = now_us();
   close(fd);
   printf("bigfile mb=%d write_us=%lu read_us=%lu\n", mb, t1 - t0, t2 - t1);
@@ -249,6 +335,10 @@ main(int argc, char **argv)
     seqwrite(argv[2], atoi(argv[3]));
   else if (argc == 3 && strcmp(argv[1], "raw") == 0)
     raw(atoi(argv[2]));
+  else if (argc == 3 && strcmp(argv[1], "memcpy") == 0)
+    printf("memcpy mb=%d us=%lu\n", atoi(argv[2]), memcpy_us(atoi(argv[2])));
+  else if (argc == 4 && strcmp(argv[1], "cached") == 0)
+    cached(argv[2], atoi(argv[3]));
   else if (argc == 5 && strcmp(argv[1], "fsync1") == 0)
     fsync1(argv[2], atoi(argv[3]), atoi(argv[4]));
   else if (argc == 5 && strcmp(argv[1], "dirtied") == 0)
@@ -256,8 +346,8 @@ main(int argc, char **argv)
   else if (argc == 4 && strcmp(argv[1], "bigfile") == 0)
     bigfile(argv[2], atoi(argv[3]));
   else {
-    fprintf(2, "usage: wbbench seqwrite PATH MB | raw MB | fsync1 PATH NPAGES REPS |\n"
-               "               dirtied PATH MB SECS | bigfile PATH MB\n");
+    fprintf(2, "usage: wbbench seqwrite PATH MB | raw MB | memcpy MB | cached PATH MB |\n"
+               "               fsync1 PATH NPAGES REPS | dirtied PATH MB SECS | bigfile PATH MB\n");
     exit(2);
   }
   exit(0);

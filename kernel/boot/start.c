@@ -9,6 +9,7 @@
 #include "riscv.h"
 
 void kmain(void);
+void profile_mstart(uint64 hart);   // debug/profile.c
 
 // The device tree QEMU handed to hart 0, for kmain to read.
 uint64 boot_fdt;
@@ -41,6 +42,10 @@ start(uint64 hartid, uint64 fdt)
   csr_set(menvcfg, MENVCFG_STCE);
   csr_set(mcounteren, COUNTEREN_TM);
   csr_write(stimecmp, r_time() + 1);
+
+  // The machine timer belongs to the kernel profiler (debug/profile.c),
+  // silent until a profile starts; it is the only trap machine mode sees.
+  profile_mstart(hartid);
 
   // Each hart keeps its id in tp, where cpuid() finds it.
   w_tp(csr_read(mhartid));

@@ -8,10 +8,13 @@
 //   wbstat.c   wbstat(2): page-cache, writeback and disk counters
 //   wbtrace.c  wbtrace(2): the ring of trace events (lib/trace.h)
 //   rawdisk.c  rawdisk(2): direct I/O on a scratch disk, for benchmarks
+//   profile.c  profile(2): the kernel profiler, sampling every hart from
+//              machine mode (profvec.S); start() prepares each hart for it
 #ifndef QUIRE_DEBUG_H
 #define QUIRE_DEBUG_H
 
 void wbctl_init(void);
 void wbtrace_init(void);
+void profile_init(void);
 
 #endif

@@ -3,6 +3,18 @@
 // gathers folios whose blocks are consecutive into one disk request, and
 // keeps many requests in flight.
 //
+// Writeback maps folios a run at a time.  A folio writeback_iter() hands
+// out is put under writeback and unlocked at once, and waits in the run
+// (ctx->run) with the folios of consecutive indexes after it; the run is
+// then mapped in one bmap_range() call, which allocates its delayed blocks
+// as one contiguous piece of the disk where it can, and sent as one
+// request.  Per-folio block-map work was most of writeback's time (make
+// profile: bmap, bread and the bitmap for every page).  A folio in the run
+// is under writeback and unlocked, so nothing that waits for it can be
+// holding a folio lock the iterator needs; but the run must be sent before
+// the log operation is renewed, since a truncate in another operation may
+// be waiting for it.
+//
 // Ordered data: when writeback gives a folio its first block, the block
 // pointer (and the larger on-disk size) are metadata in the running log
 // transaction.  The data write is registered with the log
@@ -28,10 +40,12 @@
 #include "fs/log.h"
 
 // Log blocks a writeback operation reserves (at most: a small log allows
-// less), and the most one folio can add: two bitmap blocks (a search can
-// cross from one to the next), two indirect blocks and the inode block.
+// less), and the most one run of folios can add: two bitmap blocks (a
+// search can cross from one to the next), two indirect blocks and the
+// double-indirect block, a new indirect block, and the inode block; one
+// spare.
 #define WB_LOG_RESERVE MIN(32, log_op_max())
-#define WB_LOG_PER_FOLIO 5
+#define WB_LOG_PER_RUN 8
 
 static void
 read_end_io(struct blk_request *req)
@@ -90,6 +104,57 @@ qfs_read_folio(struct file *file, struct folio *folio)
   return 0;
 }
 
+// ->readahead: start reading nr locked folios of consecutive indexes.
+// Their blocks are looked up at once (bmap_range), and folios
+// whose blocks are consecutive share one disk request (up to BLK_MAXSEG):
+// a file written sequentially is read back in 256 KiB requests.
+static void
+qfs_readahead(struct address_space *mapping, struct folio **folios, int nr)
+{
+  struct inode *ip = mapping->host;
+  struct blk_request *req = 0;
+  uint addrs[BLK_MAXSEG];
+
+  if (nr > BLK_MAXSEG)
+    panic("qfs_readahead: %d folios", nr);
+  uint64 fresh;
+
+  acquiresleep(&ip->i_map_lock);
+  int err = bmap_range(ip, folios[0]->index, nr, BMAP_LOOKUP, addrs, &fresh);
+  releasesleep(&ip->i_map_lock);
+  for (int i = 0; i < nr; i++) {
+    struct folio *folio = folios[i];
+    if (addrs[i] == 0 && err < 0) {
+      // A hole, or a block behind an indirect block the disk failed to
+      // read: leave it to ->read_folio, if someone needs it.
+      folio_unlock(folio);
+      continue;
+    }
+    if (addrs[i] == 0) {
+      memset(folio_address(folio), 0, PGSIZE);   // a hole
+      folio_mark_uptodate(folio);
+      folio_unlock(folio);
+      continue;
+    }
+    folio_set_flag(folio, PG_mappedtodisk);
+    if (req && (req->nseg == BLK_MAXSEG || req->blockno + req->nseg != addrs[i])) {
+      blk_submit(req);
+      req = 0;
+    }
+    if (req == 0) {
+      req = blk_alloc();
+      req->op = BLK_READ;
+      req->blockno = addrs[i];
+      req->end_io = read_end_io;
+    }
+    req->seg[req->nseg].addr = folio_address(folio);
+    req->seg[req->nseg].len = PGSIZE;
+    req->nseg++;
+  }
+  if (req)
+    blk_submit(req);
+}
+
 // ->write_begin: a folio about to receive data must have a block on the
 // disk or a reservation for one.
 static int
@@ -136,6 +201,8 @@ qfs_invalidate_folio(struct folio *folio)
 struct wb_ctx {
   struct inode *ip;
   struct blk_request *req;   // being filled: consecutive blocks
+  struct folio *run[BLK_MAXSEG];   // under writeback, not mapped yet
+  int nrun;
   int trace_mode;
   int reserved_ok;           // a failed allocation may be retried
   int need_commit;           // ... after a log commit
@@ -183,12 +250,95 @@ submit_pending(struct wb_ctx *ctx)
   }
 }
 
-// Between folios: if the log operation is running out of room, send what
-// is gathered and start a new operation (which may let a commit run).
+// Add a mapped folio, under writeback, to the request being filled, or
+// to a new one if its block does not follow; ordered if the write makes
+// new data part of the file (a new block, or a larger on-disk size).
+static void
+add_to_request(struct wb_ctx *ctx, struct folio *folio, uint addr, int ordered)
+{
+  struct blk_request *req = ctx->req;
+
+  if (req && (req->nseg == BLK_MAXSEG || req->blockno + req->nseg != addr)) {
+    submit_pending(ctx);
+    req = 0;
+  }
+  if (req == 0) {
+    req = ctx->req = blk_alloc();
+    req->op = BLK_WRITE;
+    req->blockno = addr;
+    req->end_io = write_end_io;
+  }
+  ctx->ordered |= ordered;
+  req->seg[req->nseg].addr = folio_address(folio);
+  req->seg[req->nseg].len = PGSIZE;
+  req->nseg++;
+}
+
+// A folio of the run got no block (the disk is full of blocks freed by an
+// uncommitted transaction, or an error): it was never written, so it
+// leaves writeback dirty again, for the next pass.
+static void
+unwrite_folio(struct writeback_control *wbc, struct folio *folio)
+{
+  folio_redirty_for_writepage(wbc, folio);
+  folio_end_writeback(folio);
+}
+
+// Map the run (delayed folios get their blocks, one contiguous piece
+// where the bitmap allows), move the on-disk size past what is being
+// written (the commit waits for the write: ordered data), and add the
+// folios to disk requests.
+static int
+flush_run(struct wb_ctx *ctx, struct writeback_control *wbc)
+{
+  struct inode *ip = ctx->ip;
+  int n = ctx->nrun;
+  uint addrs[BLK_MAXSEG];
+  uint64 fresh;
+
+  if (n == 0)
+    return 0;
+  ctx->nrun = 0;
+  pgoff_t first = ctx->run[0]->index;
+  acquiresleep(&ip->i_map_lock);
+  int err = bmap_range(ip, first, n, BMAP_RESERVED, addrs, &fresh);
+  int mapped = 0;
+  while (mapped < n && addrs[mapped])
+    mapped++;
+  uint64 isize = __atomic_load_n(&ip->size, __ATOMIC_RELAXED);
+  uint64 end = MIN(isize, (uint64)(first + mapped) << PGSHIFT);
+  uint64 old_disksize = ip->i_disksize;
+  if (end > ip->i_disksize) {
+    ip->i_disksize = end;
+    ctx->disksize_changed = 1;
+  }
+  releasesleep(&ip->i_map_lock);
+  for (int i = 0; i < n; i++) {
+    struct folio *folio = ctx->run[i];
+    if (i >= mapped) {
+      unwrite_folio(wbc, folio);
+      continue;
+    }
+    if (((fresh >> i) & 1) && folio_test_clear_flag(folio, PG_delalloc))
+      release_delalloc(ip);
+    folio_set_flag(folio, PG_mappedtodisk);
+    uint64 folio_end = MIN(isize, (uint64)folio_pos(folio) + PGSIZE);
+    add_to_request(ctx, folio, addrs[i], ((fresh >> i) & 1) || folio_end > old_disksize);
+  }
+  if (err == -ENOSPC && ctx->reserved_ok) {
+    ctx->need_commit = 1;   // try again after a commit; not an error
+    return 0;
+  }
+  return mapped < n && err == 0 ? -EIO : err;
+}
+
+// With no folio locked and the run empty: if the log operation is running
+// out of room, send what is gathered and start a new operation (which may
+// let a commit run).
 static void
 renew_op_if_full(struct wb_ctx *ctx)
 {
-  if (log_op_room() >= WB_LOG_PER_FOLIO)
+  if (log_op_room() >= 2 * WB_LOG_PER_RUN)
     return;
   update_inode(ctx);
   submit_pending(ctx);
@@ -196,38 +346,15 @@ renew_op_if_full(struct wb_ctx *ctx)
   begin_op_n(WB_LOG_RESERVE);
 }
 
-// Give the folio's file block a disk block if it has none (delayed
-// allocation); *fresh says whether it is new.  Returns the block, or 0
-// with *err set.  On -ENOSPC every
-// free block was freed by a transaction that has not committed yet (see
-// balloc.c): the caller leaves the folio dirty and asks for a commit.
-static uint
-map_folio(struct wb_ctx *ctx, struct folio *folio, int *fresh, int *err)
-{
-  struct inode *ip = ctx->ip;
-  uint addr;
-
-  acquiresleep(&ip->i_map_lock);
-  int r = bmap(ip, folio->index, BMAP_RESERVED, &addr);
-  releasesleep(&ip->i_map_lock);
-  if (r < 0) {
-    *err = r;
-    return 0;
-  }
-  if (r == 1 && folio_test_clear_flag(folio, PG_delalloc))
-    release_delalloc(ip);
-  *fresh = r == 1;
-  return addr;
-}
-
-// Write one folio that writeback_iter handed out (locked, dirty state
-// cleared): map it, put it under writeback, add it to the request.
+// Take one folio that writeback_iter handed out (locked, dirty state
+// cleared): put it under writeback, unlock it, and add it to the run;
+// send the run when the folio does not follow it, or when it is full or
+// the log operation is short of room for another.
 static int
 qfs_write_folio(struct wb_ctx *ctx, struct writeback_control *wbc, struct folio *folio)
 {
-  struct inode *ip = ctx->ip;
-  uint64 isize = __atomic_load_n(&ip->size, __ATOMIC_RELAXED);
-  int err = 0, fresh = 0;
+  uint64 isize = __atomic_load_n(&ctx->ip->size, __ATOMIC_RELAXED);
+  int err = 0;
 
   if ((uint64)folio_pos(folio) >= isize) {
     // Past the end of the file: a truncate is removing it.
@@ -241,55 +368,24 @@ qfs_write_folio(struct wb_ctx *ctx, struct writeback_control *wbc, struct folio 
     folio_unlock(folio);
     return -EIO;
   }
-  uint addr = map_folio(ctx, folio, &fresh, &err);
-  if (addr == 0) {
-    folio_redirty_for_writepage(wbc, folio);
-    folio_unlock(folio);
-    if (err == -ENOSPC && ctx->reserved_ok) {
-      ctx->need_commit = 1;   // try again after a commit; not an error
-      return 0;
-    }
-    return err;
-  }
-  folio_set_flag(folio, PG_mappedtodisk);
-
-  // The disk inode's size may cover this folio's data now: it is being
-  // written, and the commit waits for the write.
-  uint64 end = MIN(isize, (uint64)folio_pos(folio) + PGSIZE);
-  acquiresleep(&ip->i_map_lock);
-  if (end > ip->i_disksize) {
-    ip->i_disksize = end;
-    ctx->disksize_changed = 1;
-    fresh = 1;
-  }
-  releasesleep(&ip->i_map_lock);
-
+  if (ctx->nrun > 0 && ctx->run[ctx->nrun - 1]->index + 1 != folio->index)
+    err = flush_run(ctx, wbc);
   folio_start_writeback(folio);
-  struct blk_request *req = ctx->req;
-  if (req && (req->nseg == BLK_MAXSEG || req->blockno + req->nseg != addr)) {
-    submit_pending(ctx);
-    req = 0;
-  }
-  if (req == 0) {
-    req = ctx->req = blk_alloc();
-    req->op = BLK_WRITE;
-    req->blockno = addr;
-    req->end_io = write_end_io;
-  }
-  ctx->ordered |= fresh;
-  req->seg[req->nseg].addr = folio_address(folio);
-  req->seg[req->nseg].len = PGSIZE;
-  req->nseg++;
   folio_unlock(folio);
-  // Between folios, with none locked: the place to renew the operation.
-  renew_op_if_full(ctx);
-  return 0;
+  ctx->run[ctx->nrun++] = folio;
+  if (ctx->nrun == BLK_MAXSEG || log_op_room() < 2 * WB_LOG_PER_RUN) {
+    int err2 = flush_run(ctx, wbc);
+    err = err ? err : err2;
+    renew_op_if_full(ctx);   // between folios, none locked, the run empty
+  }
+  return err;
 }
 
 // ->writepages: write the dirty folios wbc asks for.  One log operation
 // covers the block allocations; it ends after the last request is sent.
 // Rule: never wait for the log (begin_op, end_op, log_force) with a folio
-// locked; a truncate inside an operation may be waiting for that folio.
+// locked, or with a run of folios under writeback not yet sent; a
+// truncate inside an operation may be waiting for either.
 static int
 qfs_writepages(struct address_space *mapping, struct writeback_control *wbc)
 {
@@ -307,9 +403,12 @@ qfs_writepages(struct address_space *mapping, struct writeback_control *wbc)
     begin_op_n(WB_LOG_RESERVE);
     while ((folio = writeback_iter(mapping, wbc, folio, &err)))
       err = qfs_write_folio(&ctx, wbc, folio);
+    int err2 = flush_run(&ctx, wbc);
     update_inode(&ctx);
     submit_pending(&ctx);
     end_op();
+    if (!err)
+      err = err2;
     if (err && !error)
       error = err;
     if (!ctx.need_commit)
@@ -328,4 +427,5 @@ const struct address_space_operations qfs_aops = {
   .dirty_folio = filemap_dirty_folio,
   .write_begin = qfs_write_begin,
   .invalidate_folio = qfs_invalidate_folio,
+  .readahead = qfs_readahead,
 };

@@ -121,36 +121,60 @@ bit(const uchar *map, uint i)
   return (map[i / 8] >> (i % 8)) & 1;
 }
 
+static int
+free_in_both(struct buf *bp, uint bi, uint b)
+{
+  uint i = b % BPB;
+
+  return !bit(bp->data, i) && !bit(committed[bi], i);
+}
+
+// Find and take up to want free blocks in a row, inside the current
+// operation, searching from start on: 0 with the first in *first and the
+// count in *got; -ENOSPC if no block is free; -EIO if the disk failed a
+// read of the bitmap.  A run ends at the first block in use, or at the
+// end of a bitmap block.  One log_write covers the whole run.
+static int
+take_run(uint dev, uint start, uint want, uint *first, uint *got)
+{
+  uint b = start >= sb.datastart && start < sb.size ? start : alloc_hint;
+
+  *got = 0;
+  for (uint n = 0; n < sb.nblocks; ) {
+    uint bi = b / BPB, end = MIN((bi + 1) * BPB, sb.size);
+    struct buf *bp = bread(dev, sb.bmapstart + bi);
+    if (bp == 0)
+      return -EIO;
+    for (; b < end && n < sb.nblocks; b++, n++) {
+      if (!free_in_both(bp, bi, b))
+        continue;
+      *first = b;
+      for (; b < end && *got < want && free_in_both(bp, bi, b); b++, (*got)++)
+        bp->data[(b % BPB) / 8] |= 1 << (b % 8);
+      log_write(bp);
+      brelse(bp);
+      alloc_hint = b < sb.size ? b : sb.datastart;
+      acquire(&space_lock);
+      nfree -= *got;
+      release(&space_lock);
+      return 0;
+    }
+    brelse(bp);
+    if (b >= sb.size)
+      b = sb.datastart;
+  }
+  return -ENOSPC;
+}
+
 // Find and take a free block inside the current operation: 0 with the
 // block in *out; -ENOSPC if there is none; -EIO if the disk failed a read
 // of the bitmap.
 static int
 take_block(uint dev, uint *out)
 {
-  for (uint n = 0; n < sb.nblocks; ) {
-    uint b = alloc_hint;
-    uint bi = b / BPB;
-    struct buf *bp = bread(dev, sb.bmapstart + bi);
-    if (bp == 0)
-      return -EIO;
-    for (; b < (bi + 1) * BPB && b < sb.size && n < sb.nblocks; b++, n++) {
-      uint i = b % BPB;
-      if (!bit(bp->data, i) && !bit(committed[bi], i)) {
-        bp->data[i / 8] |= 1 << (i % 8);
-        log_write(bp);
-        brelse(bp);
-        alloc_hint = b + 1 < sb.size ? b + 1 : sb.datastart;
-        acquire(&space_lock);
-        nfree--;
-        release(&space_lock);
-        *out = b;
-        return 0;
-      }
-    }
-    brelse(bp);
-    alloc_hint = b < sb.size ? b : sb.datastart;
-  }
-  return -ENOSPC;
+  uint got;
+
+  return take_run(dev, alloc_hint, 1, out, &got);
 }
 
 // Allocate a block inside the current operation, for metadata or for a
@@ -175,6 +199,26 @@ int
 balloc_reserved(uint dev, uint *b)
 {
   return take_block(dev, b);
+}
+
+/**
+ * balloc_run_reserved - allocate consecutive blocks for delayed folios
+ * @dev: the device
+ * @goal: where the search starts: the block after the file's previous
+ *        block, so that a file written in order lands in order (0: the
+ *        allocator's own hint)
+ * @want: how many blocks the caller would like in a row
+ * @first: out: the first block
+ * @got: out: how many it got, at least 1 on success
+ *
+ * For writeback of a run of delayed folios, whose space is reserved.
+ * Return: 0; -ENOSPC only if every free block was freed by an
+ * uncommitted transaction; -EIO.
+ */
+int
+balloc_run_reserved(uint dev, uint goal, uint want, uint *first, uint *got)
+{
+  return take_run(dev, goal, want, first, got);
 }
 
 // Free a block inside the current operation.  A pointer to a block that

@@ -127,6 +127,128 @@ bmap(struct inode *ip, uint64 bn, int alloc, uint *addr)
   return r;
 }
 
+// The indirect block that holds the address of file block bn (at least
+// NDIRECT) in *ind (0: none, a hole), and bn's slot in it in *slot.  With
+// alloc, a missing indirect block is made (and a missing double-indirect
+// block).  0 or -errno.
+static int
+indirect_of(struct inode *ip, uint64 bn, int alloc, uint *ind, uint *slot)
+{
+  if (bn < NDIRECT + NINDIRECT) {
+    *slot = bn - NDIRECT;
+    if (ip->addrs[IND_SLOT] == 0 && alloc) {
+      int r = alloc_meta(ip, alloc, &ip->addrs[IND_SLOT]);
+      if (r < 0)
+        return r;
+      iupdate(ip);
+    }
+    *ind = ip->addrs[IND_SLOT];
+    return 0;
+  }
+  if (bn >= MAXFILE)
+    return -EFBIG;
+  bn -= NDIRECT + NINDIRECT;
+  *slot = bn % NINDIRECT;
+  int r = indirect_slot(ip, &ip->addrs[DIND_SLOT], bn / NINDIRECT, alloc, ind);
+  if (r == 1) {
+    struct buf *bp = bgetzero(ip->dev, *ind);   // a new indirect block
+    log_write(bp);
+    brelse(bp);
+  }
+  return r < 0 ? r : 0;
+}
+
+// Slots [slot, slot + n) of indirect block ind into addrs; with alloc,
+// holes get blocks, a run of holes one run of consecutive blocks from
+// *goal on (balloc_run_reserved).  Bit (shift + i) of *fresh is set for
+// each slot filled now; *goal follows the last block seen.
+static int
+fill_slots(struct inode *ip, uint ind, uint slot, int n, int alloc, uint *addrs,
+           uint64 *fresh, int shift, uint *goal)
+{
+  struct buf *bp = bread(ip->dev, ind);
+  if (bp == 0)
+    return -EIO;
+  uint *a = (uint *)bp->data + slot;
+  int err = 0, changed = 0;
+
+  for (int i = 0; i < n; i++) {
+    if (a[i] == 0 && alloc) {
+      uint holes = 1, got = 1, first;
+      while (i + holes < n && a[i + holes] == 0)
+        holes++;
+      err = alloc == BMAP_RESERVED ?
+        balloc_run_reserved(ip->dev, *goal ? *goal + 1 : 0, holes, &first, &got) :
+        balloc(ip->dev, &first);
+      if (err < 0)
+        break;
+      for (uint g = 0; g < got; g++) {
+        a[i + g] = first + g;
+        *fresh |= 1UL << (shift + i + g);
+      }
+      changed = 1;
+    }
+    addrs[i] = a[i];
+    if (a[i])
+      *goal = a[i];
+  }
+  if (changed)
+    log_write(bp);
+  brelse(bp);
+  return err;
+}
+
+/**
+ * bmap_range - the disk blocks of n consecutive file blocks
+ * @ip: the inode; its i_map_lock held, and inside an operation if @alloc
+ * @bn: the first file block
+ * @n: how many (at most 64)
+ * @alloc: BMAP_LOOKUP, BMAP_ALLOC or BMAP_RESERVED, as for bmap()
+ * @addrs: out: the disk block of each, 0 for a hole (or one that could
+ *         not be allocated)
+ * @fresh: out: bit i set if block bn + i was allocated now
+ *
+ * bmap() for a run: each indirect block is read once for all the slots it
+ * holds, and the holes get consecutive blocks where the bitmap has them,
+ * starting right after the block before bn (goal allocation), so that a
+ * file written in order is laid out in order and read back in long
+ * requests.  Return: 0, or -errno (then the blocks from the first that
+ * failed on are 0 in addrs).
+ */
+int
+bmap_range(struct inode *ip, uint64 bn, int n, int alloc, uint *addrs, uint64 *fresh)
+{
+  uint goal = 0;
+
+  *fresh = 0;
+  memset(addrs, 0, n * sizeof(uint));
+  if (alloc && bn > 0 && bmap(ip, bn - 1, BMAP_LOOKUP, &goal) < 0)
+    goal = 0;
+  for (int i = 0; i < n; ) {
+    uint64 b = bn + i;
+    if (b < NDIRECT) {
+      int r = bmap(ip, b, alloc, &addrs[i]);
+      if (r < 0)
+        return r;
+      if (r == 1)
+        *fresh |= 1UL << i;
+      if (addrs[i])
+        goal = addrs[i];
+      i++;
+      continue;
+    }
+    uint ind, slot;
+    int r = indirect_of(ip, b, alloc, &ind, &slot);
+    if (r < 0)
+      return r;
+    int k = MIN(n - i, (int)(NINDIRECT - slot));
+    if (ind && (r = fill_slots(ip, ind, slot, k, alloc, &addrs[i], fresh, i, &goal)) < 0)
+      return r;
+    i += k;
+  }
+  return 0;
+}
+
 // Free the blocks that indirect block ind lists for file blocks at or
 // after from (counted from the start of what ind covers), and ind itself
 // when from is 0.  depth 1: the entries are data blocks; depth 2: they are

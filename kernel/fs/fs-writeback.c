@@ -110,6 +110,14 @@ wakeup_flusher(int reason)
 void
 mark_inode_dirty_pages(struct inode *ip)
 {
+  // Already marked: nothing to do, and no lock to take, for every page of
+  // a write after the first.  The caller set the folio's DIRTY mark
+  // first; the fence orders that before this look, so if the flusher
+  // clears the flag now, its look at the marks after writing (see
+  // writeback_single_inode) finds the folio and sets the flag again.
+  __atomic_thread_fence(__ATOMIC_SEQ_CST);
+  if (__atomic_load_n(&ip->i_state, __ATOMIC_RELAXED) & I_DIRTY_PAGES)
+    return;
   acquire(&wb.list_lock);
   if (!(ip->i_state & I_DIRTY_PAGES)) {
     ip->i_state |= I_DIRTY_PAGES;
@@ -204,6 +212,9 @@ writeback_single_inode(struct inode *ip, struct writeback_control *wbc)
 
   acquire(&wb.list_lock);
   ip->i_state &= ~I_SYNC;
+  // Pairs with the fence in mark_inode_dirty_pages(): a writer that saw
+  // I_DIRTY_PAGES still set, and so left it alone, has its mark seen here.
+  __atomic_thread_fence(__ATOMIC_SEQ_CST);
   if (xa_marked(&mapping->i_pages, PAGECACHE_TAG_DIRTY))
     ip->i_state |= I_DIRTY_PAGES;
   if (!(ip->i_state & I_DIRTY_PAGES))

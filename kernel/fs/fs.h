@@ -78,6 +78,7 @@ int fs_check_writable(void);
 // balloc.c: the free-block bitmap, and reservations.
 int balloc(uint dev, uint *b);
 int balloc_reserved(uint dev, uint *b);
+int balloc_run_reserved(uint dev, uint goal, uint want, uint *first, uint *got);
 void bfree(uint dev, uint b);
 const char *bitmap_init(void);
 void bitmap_committed(uint blockno, const uchar *data);
@@ -118,6 +119,7 @@ void free_orphans(uint dev);
 #define BMAP_ALLOC    1   // fill a hole from unreserved space
 #define BMAP_RESERVED 2   // fill a hole from the delayed-allocation reserve
 int bmap(struct inode *ip, uint64 bn, int alloc, uint *addr);
+int bmap_range(struct inode *ip, uint64 bn, int n, int alloc, uint *addrs, uint64 *fresh);
 void itrunc(struct inode *ip, uint64 length);
 
 // readwrite.c: file contents.

@@ -211,5 +211,6 @@ do_writepages(struct address_space *mapping, struct writeback_control *wbc)
                                          __ATOMIC_RELAXED);
   int err = mapping->a_ops->writepages(mapping, wbc);
   report_tagged(mapping, first, tagged);
+  dirty_throttle_wake();
   return err;
 }

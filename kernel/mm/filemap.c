@@ -54,6 +54,7 @@ address_space_init(struct address_space *mapping, struct inode *host,
   mapping->wb_err = 0;
   mapping->pages_written = 0;
   INIT_LIST_HEAD(&mapping->i_mmap);
+  memset(&mapping->ra, 0, sizeof(mapping->ra));
 }
 
 // The inode number of a mapping's file, for trace events.
@@ -218,36 +219,6 @@ filemap_grab_folio(struct address_space *mapping, pgoff_t index, int *err)
   }
 }
 
-// Start reading the folios after index that are not cached, up to nr of
-// them and not past the end of the file, without waiting.  Sequential
-// readers then find the next folios already on their way.
-static void
-readahead(struct file *file, struct address_space *mapping, pgoff_t index, int nr)
-{
-  struct inode *ip = mapping->host;
-  pgoff_t last = ip->size ? (ip->size - 1) / PGSIZE : 0;
-
-  for (pgoff_t i = index; i < index + nr && i <= last; i++) {
-    struct folio *folio = filemap_get_folio(mapping, i);
-    if (folio) {
-      folio_put(folio);
-      continue;
-    }
-    if ((folio = folio_alloc()) == 0)
-      return;   // memory is short: reading ahead can wait
-    folio_set_flag(folio, PG_locked);
-    if (filemap_add_folio(mapping, folio, i) != 0) {
-      folio_clear_flag(folio, PG_locked);
-      folio_put(folio);
-      continue;
-    }
-    mapping->a_ops->read_folio(file, folio);   // unlocks when done
-    folio_put(folio);
-  }
-}
-
-#define READAHEAD_PAGES 32
-
 /**
  * filemap_read_folio - an uptodate folio at an index, reading it if needed
  * @file: the open file, or NULL
@@ -259,13 +230,21 @@ readahead(struct file *file, struct address_space *mapping, pgoff_t index, int n
 struct folio *
 filemap_read_folio(struct file *file, struct address_space *mapping, pgoff_t index, int *err)
 {
+  int read_ahead = 0;
+
   for (;;) {
     struct folio *folio = filemap_get_folio(mapping, index);
     if (folio && folio_test_uptodate(folio)) {
       folio_set_flag(folio, PG_referenced);
       return folio;
     }
-    int missed = folio == 0;
+    if (folio == 0 && !read_ahead) {
+      // Readahead reads it, with whatever comes after it (readahead.c);
+      // then wait for it below, or read it here if memory was short.
+      page_cache_sync_ra(mapping, index, 1);
+      read_ahead = 1;
+      continue;
+    }
     if (folio)
       folio_lock(folio);
     else if ((folio = filemap_grab_folio(mapping, index, err)) == 0)
@@ -280,8 +259,6 @@ filemap_read_folio(struct file *file, struct address_space *mapping, pgoff_t ind
       return folio;
     }
     mapping->a_ops->read_folio(file, folio);
-    if (missed)
-      readahead(file, mapping, index + 1, READAHEAD_PAGES);
     folio_wait_locked(folio);
     if (!folio_test_uptodate(folio)) {
       folio_put(folio);
@@ -290,6 +267,28 @@ filemap_read_folio(struct file *file, struct address_space *mapping, pgoff_t ind
     }
     return folio;
   }
+}
+
+// The uptodate folio at index for read(2), which wants the pages up to
+// last: a cached folio at once (starting the next readahead window if it
+// is the current window's marker); else readahead, and wait for it.
+static struct folio *
+read_folio_ra(struct address_space *mapping, pgoff_t index, pgoff_t last, int *err)
+{
+  struct folio *folio = filemap_get_folio(mapping, index);
+
+  if (folio == 0) {
+    page_cache_sync_ra(mapping, index, last - index + 1);
+  } else {
+    if (folio_test_flag(folio, PG_readahead) && folio_test_clear_flag(folio, PG_readahead))
+      page_cache_async_ra(mapping, folio, index, last - index + 1);
+    if (folio_test_uptodate(folio)) {
+      folio_set_flag(folio, PG_referenced);
+      return folio;
+    }
+    folio_put(folio);
+  }
+  return filemap_read_folio(0, mapping, index, err);
 }
 
 /**
@@ -311,8 +310,9 @@ filemap_read(struct inode *ip, int user_dst, uint64 dst, uint64 off, uint64 n)
   if (off >= ip->size)
     return 0;
   n = MIN(n, ip->size - off);
+  pgoff_t last = (off + n - 1) / PGSIZE;
   while (done < n) {
-    struct folio *folio = filemap_read_folio(0, mapping, off / PGSIZE, &err);
+    struct folio *folio = read_folio_ra(mapping, off / PGSIZE, last, &err);
     if (folio == 0)
       break;
     uint64 pos = off % PGSIZE;
@@ -327,6 +327,7 @@ filemap_read(struct inode *ip, int user_dst, uint64 dst, uint64 off, uint64 n)
     off += m;
     dst += m;
   }
+  mapping->ra.prev_index = last;
   return done > 0 ? (int64)done : err;
 }
 

@@ -17,6 +17,8 @@
 //   PG_referenced  used since reclaim last looked (second chance)
 //   PG_waiters     someone may be asleep waiting for PG_locked or
 //                  PG_writeback to clear: whoever clears one must wake them
+//   PG_readahead   the first folio of the readahead window not yet needed:
+//                  a reader that reaches it starts the next window
 #ifndef QUIRE_FOLIO_H
 #define QUIRE_FOLIO_H
 
@@ -34,6 +36,7 @@ enum pageflags {
   PG_delalloc,
   PG_referenced,
   PG_waiters,
+  PG_readahead,
 };
 
 struct address_space;

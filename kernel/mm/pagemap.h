@@ -32,6 +32,23 @@ struct address_space_operations {
   // The locked folio is leaving the cache (truncate, reclaim): drop
   // whatever the file system keeps for it.
   void (*invalidate_folio)(struct folio *folio);
+  // Start reading nr locked, not uptodate folios of consecutive indexes,
+  // all in the cache (readahead.c).  Each is unlocked when its read is
+  // done, uptodate unless the read failed.  Optional: without it each
+  // folio goes through ->read_folio.
+  void (*readahead)(struct address_space *mapping, struct folio **folios, int nr);
+};
+
+// The readahead state of a file (readahead.c): the window last read
+// ahead, [start, start + size), of which the last async_size folios had
+// not been asked for when it was read (the first of them carries
+// PG_readahead); and the last index a reader asked for.  Linux keeps one
+// per open file; Quire keeps one per file, in its address_space.
+struct file_ra_state {
+  pgoff_t start;
+  unsigned long size;
+  unsigned long async_size;
+  pgoff_t prev_index;
 };
 
 // The page cache of one inode.  Its folios live in i_pages, keyed by page
@@ -47,6 +64,7 @@ struct address_space {
   errseq_t wb_err;               // the last writeback error (errseq.h)
   uint64 pages_written;          // folios of this file written, ever
   struct list_head i_mmap;       // mmap regions of this file (mmap.c)
+  struct file_ra_state ra;       // readahead (readahead.c)
 };
 
 // The xarray marks, with Linux's names.
@@ -80,6 +98,11 @@ int file_write_and_wait_range(struct file *file, loff_t start, loff_t end);
 int file_check_and_advance_wb_err(struct file *file);
 void mapping_set_error(struct address_space *mapping, int err);
 int filemap_check_wb_err(struct address_space *mapping, errseq_t since);
+
+// readahead.c
+void page_cache_sync_ra(struct address_space *mapping, pgoff_t index, unsigned long req);
+void page_cache_async_ra(struct address_space *mapping, struct folio *folio, pgoff_t index,
+                         unsigned long req);
 
 // truncate.c
 void truncate_inode_pages_range(struct address_space *mapping, loff_t start, loff_t end);

@@ -77,6 +77,7 @@ int do_writepages(struct address_space *mapping, struct writeback_control *wbc);
 uint64 dirty_thresh(void);
 uint64 dirty_background_thresh(void);
 void balance_dirty_pages_ratelimited(struct address_space *mapping);
+void dirty_throttle_wake(void);
 extern uint64 nr_throttled;
 
 // The writeback hooks: the file system's flusher (fs/fs-writeback.c),

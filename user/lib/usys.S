@@ -70,6 +70,7 @@ SYSCALL(uptime_ms)
 SYSCALL(sysctl)
 SYSCALL(wbtrace)
 SYSCALL(rawdisk)
+SYSCALL(profile)
 SYSCALL(wbctl)
 
 # The error tail shared by every stub: a0 holds -errno.
