@@ -40,6 +40,18 @@ from errors import MachineError
 from errplan import Injection
 from qemu import KERNEL, Drive, LogWrites, Machine, copy_sparse
 
+# The rules of grade/errorbugs/rules.md a kind of problem breaks.
+RULES = {
+    "panic": "rule E1 or rule E2: a disk error never panics",
+    "hang": "rule E1 or rule E2: a disk error never hangs the machine",
+    "reboot": "rule E2: what committed before the error boots again",
+    "fsck": "rule E2 or rule E5: nothing half-written may become durable",
+    "promise": "rule E2 or rule E5: what a call promised must hold",
+    "foreign": "rule E5: no file shows bytes from a block whose write failed",
+    "read": "rule E6 or rule E7: a read gives the file's bytes or EIO",
+    "workload": "what calls say after the error",
+    "checker": "the crash checker could not check the disk",
+}
 TRACE_READS = ["-trace", "enable=virtio_blk_handle_read"]
 STEP_TIMEOUT = 60.0
 BOOT_TIMEOUT = 30.0
@@ -86,7 +98,7 @@ class Outcome:
     def describe(self) -> str:
         lines = [f"{self.injection.describe()}:"]
         for cat, probs in self.problems.items():
-            lines += [f"  [{cat}] {p}" for p in probs[:3]]
+            lines += [f"  [{cat}: {RULES[cat]}] {p}" for p in probs[:3]]
         return "\n".join(lines)
 
 
@@ -211,14 +223,16 @@ def _check_workload(out: Outcome, text: str, console: str) -> None:
     inj = out.injection
     must_see = inj.io == "write" or inj.io == "read" and inj.kind not in ("data", "map")
     if out.hit and must_see and "\nEFAIL " not in "\n" + text:
-        out.add("workload", "the disk failed a request, but no call reported an error")
+        rule = "rule E1" if inj.io == "read" else "rule D6" if inj.kind == "data" else "rule E2"
+        out.add("workload", f"{rule}: the disk failed a request, but no call reported an error")
     if out.shutdown and not re.search(r"(?m)^RO ok", text):
-        bad = re.findall(r"(?m)^RO BAD.*$", text)
-        out.add("workload", "after the shutdown: " + ("; ".join(bad) or "no RO line"))
+        for bad in re.findall(r"(?m)^RO BAD (.*)$", text) or ["crashwork printed no RO line"]:
+            rule = "rule E4" if re.match(r"f?sync", bad) else "rule E3"
+            out.add("workload", f"{rule}: after the shutdown: {bad}")
     notices = console.count("the file system is now read-only")
     if notices != (1 if out.shutdown else 0):
-        out.add("workload", f"the console said {notices} times that the file system "
-                            f"is read-only (shutdown={int(out.shutdown)})")
+        out.add("workload", f"rule E2: the console said {notices} times that the file "
+                            f"system is read-only (shutdown={int(out.shutdown)})")
 
 
 def _check_reboot(ref: Reference, out: Outcome, disk: Path, workdir: Path) -> None:

@@ -9,8 +9,9 @@ Each row: a rule number (with an optional HTML anchor before it), the
 rule's text, the test ids (`file::test[param]`, relative to grade/) and
 the patch file names, each in backquotes and separated by commas.  The
 tables are labs/writeback/rules.md (the writeback lab, patches in
-labs/writeback/bugs/) and grade/crashbugs/rules.md (the durability
-promises, patches beside it).
+labs/writeback/bugs/), grade/crashbugs/rules.md (the durability
+promises) and grade/errorbugs/rules.md (what a failing disk may do), with
+their patches beside them.
 """
 
 from __future__ import annotations
@@ -84,9 +85,10 @@ def tables() -> list[Table]:
     lab = REPO / "labs" / "writeback"
     if (lab / "rules.md").exists():
         found.append(parse(lab / "rules.md", lab / "bugs", "writeback"))
-    crash = REPO / "grade" / "crashbugs"
-    if (crash / "rules.md").exists():
-        found.append(parse(crash / "rules.md", crash))
+    for name in ("crashbugs", "errorbugs"):
+        folder = REPO / "grade" / name
+        if (folder / "rules.md").exists():
+            found.append(parse(folder / "rules.md", folder))
     return found
 
 

@@ -1,10 +1,13 @@
 // fsck: check a Quire file-system image, without changing it.
 //
-//   mkfs/fsck [-v] image
+//   mkfs/fsck [-v] [-B block]... image
 //
 // Each problem found is printed on stdout as one line, and nothing else
 // goes to stdout.  -v adds notes on stderr: a log transaction replayed,
-// orphans found, a summary.  Exit status:
+// orphans found, a summary.  -B names a block that cannot be read, as a
+// disk with a bad sector there would have it (e2fsck's bad-blocks list
+// does the same): fsck says what the kernel would do about it.  Exit
+// status:
 //   0  the image is clean
 //   1  problems were found
 //   2  bad arguments, an I/O error, or a superblock so broken that the
@@ -18,7 +21,10 @@
 // checksum the commit never finished and the log is ignored; that is not
 // a problem.  A header without LOG_MAGIC, n > LOGMAX, or a committed
 // transaction with n > nlog-1 or a logged block outside the inode, bitmap
-// and data areas are problems, and such a log is not replayed.
+// and data areas are problems, and such a log is not replayed.  A header
+// with n > 0 whose log blocks cannot all be read may hold a committed
+// transaction that cannot be replayed: the kernel refuses to mount such a
+// disk, and fsck reports it as a problem.
 //
 // Link counts.  An inode's nlink is the number of directory entries that
 // name it, not counting "." and "..".  The root directory, which no entry
@@ -60,6 +66,8 @@
 static int verbose;
 static const char *image;
 static int imgfd;
+static uint32_t bad[17];      // -B: blocks that cannot be read (16, and a spare)
+static int nbad;
 static struct superblock sb;
 static unsigned long nproblems;
 
@@ -165,6 +173,19 @@ divup(uint64_t a, uint64_t b)
   return (a + b - 1) / b;
 }
 
+// Read block b from the image, or fail with errno set (-B).
+static int
+read_raw(uint32_t b, void *buf)
+{
+  for (int i = 0; i < nbad; i++) {
+    if (bad[i] == b) {
+      errno = EIO;
+      return -1;
+    }
+  }
+  return read_block(imgfd, b, buf);
+}
+
 // Read block b of the image as the kernel would see it after log replay.
 static void
 rblock(uint32_t b, void *buf)
@@ -175,7 +196,7 @@ rblock(uint32_t b, void *buf)
       return;
     }
   }
-  if (read_block(imgfd, b, buf) < 0)
+  if (read_raw(b, buf) < 0)
     fail("%s: reading block %u: %s", image, b, strerror(errno));
 }
 
@@ -298,7 +319,12 @@ check_log(void)
            "transaction, ignored", lh.n);
       return;
     }
-    rblock(lb, buf);
+    if (read_raw(lb, buf) < 0) {
+      problem("log: block %llu cannot be read (%s), so a committed transaction "
+              "may be there that cannot be replayed; the kernel refuses to mount "
+              "this disk", (unsigned long long)lb, strerror(errno));
+      return;
+    }
     h = fnv1a(h, buf, BSIZE);
   }
   if (h != lh.checksum) {
@@ -780,14 +806,29 @@ check(void)
     note("%u orphan inode%s", norphans, norphans == 1 ? "" : "s");
 }
 
+// -B: a block number, at most 16 of them.
+static void
+add_bad_block(const char *arg)
+{
+  if (parse_u32(arg, &bad[nbad]) < 0) {
+    fprintf(stderr, "fsck: -B %s: not a block number\n", arg);
+    exit(2);
+  }
+  if (++nbad == (int)(sizeof bad / sizeof bad[0])) {
+    fprintf(stderr, "fsck: at most %d blocks can be named with -B\n", nbad - 1);
+    exit(2);
+  }
+}
+
 static void __attribute__((noreturn))
 usage(int status)
 {
   fprintf(status ? stderr : stdout,
-          "usage: fsck [-v] image\n"
+          "usage: fsck [-v] [-B block]... image\n"
           "  checks a Quire file-system image without changing it; problems are\n"
           "  listed on stdout.  Exit 0: clean, 1: problems, 2: cannot check.\n"
-          "  -v  also note log replay, orphans and a summary on stderr\n");
+          "  -v        also note log replay, orphans and a summary on stderr\n"
+          "  -B block  treat the block as unreadable (a bad sector); repeatable\n");
   exit(status);
 }
 
@@ -797,10 +838,13 @@ main(int argc, char *argv[])
   struct stat st;
   int opt;
 
-  while ((opt = getopt(argc, argv, "+vh")) != -1) {
+  while ((opt = getopt(argc, argv, "+vhB:")) != -1) {
     switch (opt) {
     case 'v':
       verbose = 1;
+      break;
+    case 'B':
+      add_bad_block(optarg);
       break;
     case 'h':
       usage(0);

@@ -13,6 +13,8 @@
 //   write F OFF LEN SEED   write the pattern of SEED at OFF (pwrite)
 //   append F LEN SEED      write(2) the pattern at the current offset
 //   check F OFF LEN SEED   read back and compare with the pattern
+//   mcheck F OFF LEN SEED  the same through a shared read-only mapping
+//                          (OFF a multiple of the page size)
 //   zero F OFF LEN         read back and expect zeros
 //   fsync F | fdatasync F | syncfs F | sync
 //   sfr F OFF LEN FLAGS    sync_file_range; FLAGS letters b w a
@@ -40,7 +42,7 @@ static const char *errnames[] = {
   [EPERM] "EPERM", [ENOENT] "ENOENT", [EIO] "EIO", [EBADF] "EBADF",
   [ENOMEM] "ENOMEM", [EFAULT] "EFAULT", [EEXIST] "EEXIST", [ENOTDIR] "ENOTDIR",
   [EISDIR] "EISDIR", [EINVAL] "EINVAL", [EMFILE] "EMFILE", [EFBIG] "EFBIG",
-  [ENOSPC] "ENOSPC", [ESPIPE] "ESPIPE", [ENAMETOOLONG] "ENAMETOOLONG",
+  [ENOSPC] "ENOSPC", [ESPIPE] "ESPIPE", [EROFS] "EROFS", [ENAMETOOLONG] "ENAMETOOLONG",
   [ENOSYS] "ENOSYS", [ENOTEMPTY] "ENOTEMPTY",
 };
 
@@ -157,6 +159,25 @@ do_check(int fd, uint64 off, uint64 len, int64_t seed)
   return bad;
 }
 
+// do_check through a mapping: the loads fault the pages in.
+static int64_t
+do_mcheck(int fd, uint64 off, uint64 len, int64_t seed)
+{
+  const uint64 *p = mmap(0, len, PROT_READ, MAP_SHARED, fd, off);
+  uint64 bad = 0;
+
+  if (p == MAP_FAILED)
+    return -1;
+  for (uint64 i = 0; i < len / 8; i++) {
+    uint64 want;
+    fill((char *)&want, off + 8 * i, 8, seed);
+    if (p[i] != want && bad++ == 0)
+      printf("first difference at offset %lu\n", (unsigned long)(off + 8 * i));
+  }
+  munmap((void *)p, len);
+  return bad;
+}
+
 static int
 sfr_flags(const char *s)
 {
@@ -236,6 +257,8 @@ run(char *op)
     result(label, at < 0 ? at : do_write(fd, at, num(w[2]), num(w[3]), 1));
   } else if (strcmp(w[0], "check") == 0 && n == 5) {
     result(label, do_check(file(w[1]), num(w[2]), num(w[3]), num(w[4])));
+  } else if (strcmp(w[0], "mcheck") == 0 && n == 5) {
+    result(label, do_mcheck(file(w[1]), num(w[2]), num(w[3]), num(w[4])));
   } else if (strcmp(w[0], "zero") == 0 && n == 4) {
     result(label, do_check(file(w[1]), num(w[2]), num(w[3]), -1));
   } else if (strcmp(w[0], "fsync") == 0 && n == 2) {
@@ -245,8 +268,7 @@ run(char *op)
   } else if (strcmp(w[0], "syncfs") == 0 && n == 2) {
     result(label, syncfs(file(w[1])));
   } else if (strcmp(w[0], "sync") == 0 && n == 1) {
-    sync();
-    result(label, 0);
+    result(label, sync());
   } else if (strcmp(w[0], "sfr") == 0 && n == 5) {
     result(label, sync_file_range(file(w[1]), num(w[2]), num(w[3]), sfr_flags(w[4])));
   } else if (strcmp(w[0], "trunc") == 0 && n == 3) {
