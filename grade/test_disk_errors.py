@@ -297,9 +297,13 @@ def report(outcomes: list[errsweep.Outcome]) -> str:
     """The counts the issue asks for, then each failure."""
     cats = Counter(c for o in outcomes for c in o.problems)
     by_io = Counter(o.injection.io for o in outcomes if o.hit)
+    forever = [o for o in outcomes if o.injection.io == "write" and o.injection.forever]
+    exact = sum(o.logged == o.injection.index - 1 for o in forever)
     lines = [f"requests failed: {sum(by_io.values())} ({dict(by_io)}; "
              f"{sum(not o.hit for o in outcomes)} injections not reached), "
              f"shutdowns: {sum(o.shutdown for o in outcomes)}",
+             f"numbering: {exact} of {len(forever)} runs failing request k for good "
+             "logged exactly k-1 requests",
              "panics: {panic}, hangs: {hang}, fsck failures: {fsck}, broken promises: "
              "{promise}, foreign bytes: {foreign}, wrong reads: {read}, "
              "workload: {workload}, reboot: {reboot}".format_map(Counter(cats))]
