@@ -159,11 +159,16 @@ qemu-gdb: $(K)/kernel fs.img .gdbinit
 
 PYTEST = $(PYTHON) -m pytest -q -p no:cacheprovider
 
+# Two pytest workers where pytest-xdist is installed, each test file on
+# one (grade.py's parallel_args(); QUIRE_GRADE_JOBS=1 runs them in turn).
+PYTEST_JOBS = $$($(PYTHON) -c 'import sys; sys.path[:0] = ["grade"]; \
+  import grade; print(*grade.parallel_args())')
+
 test: all
-	$(PYTEST) grade
+	$(PYTEST) $(PYTEST_JOBS) grade
 
 run-tests:
-	$(PYTEST) grade
+	$(PYTEST) $(PYTEST_JOBS) grade
 
 grade: all
 	$(PYTHON) grade/grade.py $(if $(LAB),--lab $(LAB)) $(if $(T),-k "$(T)")

@@ -177,6 +177,15 @@ def machine(request: pytest.FixtureRequest, tmp_path: Path
         m.close()
 
 
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Count a mutation test's result (test_mutations.py) into the score;
+    with pytest-xdist this runs in the controller, which prints it."""
+    import rules
+    for name, value in report.user_properties:
+        if name == "mutation" and report.when == "call":
+            rules.record(*value)
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """The mutation score of the rule tables (test_mutations.py), if run."""
     import rules

@@ -179,8 +179,9 @@ def _name(nodeid: str) -> str:
 
 
 def parallel_args() -> list[str]:
-    """pytest -n's arguments: two workers where pytest-xdist is installed
-    and there are two CPUs (QUIRE_GRADE_JOBS sets the number; 1: none).
+    """pytest -n's arguments, for the grader and for make test: two
+    workers where pytest-xdist is installed and there are two CPUs
+    (QUIRE_GRADE_JOBS sets the number; 1: none).
     Each test file goes to one worker, so that a file's shared machines
     and crash runs are made once."""
     if importlib.util.find_spec("xdist") is None:

@@ -96,8 +96,8 @@ def tables() -> list[Table]:
 SCORE: dict[str, dict[str, bool]] = {}
 
 
-def record(table: Table, patch: str, caught: bool) -> None:
-    SCORE.setdefault(table.name, {})[patch] = caught
+def record(table_name: str, patch: str, caught: bool) -> None:
+    SCORE.setdefault(table_name, {})[patch] = caught
 
 
 def score_lines() -> list[str]:
