@@ -62,6 +62,7 @@ kmain(void)
     mmap_init();      // mmap regions
     wbctl_init();     // wbctl(2)
     wbtrace_init();   // the writeback trace ring, attached to the trace points
+    blkhold_init();   // blkhold(2)
     binit();          // buffer cache
     iinit();          // inode table
     fileinit();       // file table

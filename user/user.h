@@ -81,6 +81,7 @@ int sysctl(int name, int64_t newval, int64_t *oldval);  // writeback tunables
 int wbtrace(struct wbtrace_event *buf, int n, uint64 since);  // trace events after since
 int rawdisk(int op, uint64 blockno, void *buf, int nblocks);  // bench only
 int wbctl(int fd, struct wbctl *c);  // run one writeback (uapi/wbctl.h)
+int blkhold(int centisecs);    // hold data writes back (crash tests only)
 long raw_syscall(long num, long a0, long a1, long a2);  // any call, -errno back
 
 // ---- ulib: strings and memory

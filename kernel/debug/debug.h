@@ -8,10 +8,12 @@
 //   wbstat.c   wbstat(2): page-cache, writeback and disk counters
 //   wbtrace.c  wbtrace(2): the ring of trace events (lib/trace.h)
 //   rawdisk.c  rawdisk(2): direct I/O on a scratch disk, for benchmarks
+//   blkhold.c  blkhold(2): hold data writes back, as a reordering disk would
 #ifndef QUIRE_DEBUG_H
 #define QUIRE_DEBUG_H
 
 void wbctl_init(void);
 void wbtrace_init(void);
+void blkhold_init(void);
 
 #endif

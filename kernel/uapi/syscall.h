@@ -49,7 +49,8 @@
 #define SYS_wbtrace         41
 #define SYS_rawdisk         42
 #define SYS_wbctl           43
+#define SYS_blkhold         44
 
-#define NSYSCALL            44   // one more than the largest number
+#define NSYSCALL            45   // one more than the largest number
 
 #endif

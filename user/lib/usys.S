@@ -71,6 +71,7 @@ SYSCALL(sysctl)
 SYSCALL(wbtrace)
 SYSCALL(rawdisk)
 SYSCALL(wbctl)
+SYSCALL(blkhold)
 
 # The error tail shared by every stub: a0 holds -errno.
         .p2align 2
