@@ -8,9 +8,9 @@ A table is a Markdown table whose header row is
 Each row: a rule number (with an optional HTML anchor before it), the
 rule's text, the test ids (`file::test[param]`, relative to grade/) and
 the patch file names, each in backquotes and separated by commas.  The
-tables are labs/writeback/rules.md (the writeback lab, patches in
-labs/writeback/bugs/) and grade/crashbugs/rules.md (the durability
-promises, patches beside it).
+tables are labs/writeback/rules.md and labs/crash/rules.md (the labs,
+patches in labs/<lab>/bugs/) and grade/crashbugs/rules.md (the
+durability promises outside the labs, patches beside it).
 """
 
 from __future__ import annotations
@@ -84,6 +84,9 @@ def tables() -> list[Table]:
     lab = REPO / "labs" / "writeback"
     if (lab / "rules.md").exists():
         found.append(parse(lab / "rules.md", lab / "bugs", "writeback"))
+    lab = REPO / "labs" / "crash"
+    if (lab / "rules.md").exists():
+        found.append(parse(lab / "rules.md", lab / "bugs", "crash"))
     crash = REPO / "grade" / "crashbugs"
     if (crash / "rules.md").exists():
         found.append(parse(crash / "rules.md", crash))
