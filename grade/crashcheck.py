@@ -96,17 +96,21 @@ def check_states(checker: Checker, states: list[State], workdir: Path, jobs: int
 
 def check_run(run: Run, workdir: Path, nrandom: int = 1000, state_seed: int = 1,
               boots: int = 2, replay_boots: int = 1, jobs: int = 2,
-              kernel: Optional[Path] = None, only: Sequence[str] = ()) -> Report:
+              kernel: Optional[Path] = None, only: Sequence[str] = (),
+              every_write: bool = False) -> Report:
     """Check the crash states of a recorded run (see run_workload), then
     boot `boots` random states that hold no committed log and
-    `replay_boots` that do (the kernel replays it at mount)."""
+    `replay_boots` that do (the kernel replays it at mount).  With
+    every_write, the single and all-but-one states are made for every
+    block write, data too, not only for the metadata's."""
     t0 = time.monotonic()
     checker = Checker(run)
     if only:
         states = [parse_state(s, checker.log) for s in only]
     else:
-        states = generate_states(checker.log, checker.is_meta, nrandom,
-                                 random.Random(state_seed))
+        states = generate_states(checker.log,
+                                 (lambda b: True) if every_write else checker.is_meta,
+                                 nrandom, random.Random(state_seed))
     verdicts = check_states(checker, states, workdir, jobs)
     if checker.builder is None:
         checker.open_builder(workdir / "work.img")
