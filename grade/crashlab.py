@@ -9,20 +9,22 @@ single and an all-but-one state for every block write (file data too), so
 that a write the kernel let reach the disk in the wrong order shows in
 many states, not in a lucky few.
 
-Telling the rules apart.  A violation in a crash state is charged to the
-commit's order by where the state cuts the log:
+Telling the rules apart.  Several rules can leave the same damage, so a
+violation is charged to a rule by where the crash state cuts the log,
+relative to the latest commit record (a log header with n > 0) written
+up to the state's last write:
 
-  - before the commit point: the latest commit record (a log header with
-    n > 0) written up to the state's last write is not yet covered by the
-    state's FLUSH.  Another file's bytes here mean the commit record went
-    out with data not yet flushed (rule 1); an inconsistent file system
-    means home blocks went out before the commit record was flushed
-    (rule 3).
-  - after the commit point: it is covered.  Another file's bytes then
-    mean the commit did not wait for the data it points at (rule 12); an
-    inconsistent file system means the log was emptied before the home
-    blocks were flushed (rule 4); a file that lost what fsync promised
-    breaks one of fsync's rules (7 to 10), each step's file its own.
+  - another file's old bytes in a file: if the write that was to give
+    the block its new data completed before that commit record, the
+    commit record went out with data no FLUSH had covered (rule 1); if it
+    completed after it, the commit did not wait for the data (rule 12);
+  - an inconsistent file system: if the state has lost that commit
+    record, home blocks went out before it was flushed (rule 3); if it
+    holds it, or a later header, the log was emptied or reused before the
+    home blocks were flushed (rule 4);
+  - a file that lost what fsync promised, once the commit record is
+    flushed: each of fsync's rules (7 to 10) has a step and a file of its
+    own; if that step sent no FLUSH at all, rule 8 is to blame.
 
 The last run is kept in grade/results/crash-lab/ for `make crashstate`.
 """
@@ -49,7 +51,7 @@ RESULTS = REPO / "grade" / "results" / "crash-lab"
 RULES = "labs/crash/rules.md"
 SEED = 7                    # the scenario's seed: its file names and data
 STATE_SEED = 1              # the random crash states'
-NRANDOM = 300
+NRANDOM = 200
 IMAGE_MB = 3                # small, so that the scenario can fill it
 SLOW = Throttle(iops_write=50)
 
@@ -166,8 +168,30 @@ def foreign_after_commit(lab: LabRun, state: str, p: str) -> bool:
     return foreign(p) and data_late(lab, state, p)
 
 
-def inconsistent_at(durable: bool) -> Hit:
-    return lambda lab, state, p: inconsistent(p) and lab.commit_durable(state) == durable
+def header_kept(lab: LabRun, state: str) -> bool:
+    """Does the state's log header come from the latest commit record
+    written before its last write, or from a later header (the log was
+    emptied), rather than from before it (the commit record was lost)?"""
+    st = parse_state(state, lab.log)
+    i = bisect.bisect_right(lab.commits, st.last) - 1
+    commit = lab.commits[i] if i >= 0 else -1
+    kept = set(st.units)
+    head = -1
+    for e in lab.log.entries[:st.last + 1]:
+        if e.is_flush or not e.sector <= lab.sb.logstart < e.sector + e.nr_sectors:
+            continue
+        if e.index <= st.flush or (e.index, lab.sb.logstart - e.sector) in kept:
+            head = e.index
+    return head >= commit
+
+
+def inconsistent_with(header: bool) -> Hit:
+    """An inconsistent file system, with the commit record on the disk
+    (the log was emptied, or its blocks reused, before the home blocks
+    were flushed: rule 4) or lost (home blocks were written before the
+    commit record was flushed: rule 3).  With the commit record and its
+    log intact the host's replay would have made the state whole."""
+    return lambda lab, state, p: inconsistent(p) and header_kept(lab, state) == header
 
 
 def promise_of(*paths: str) -> Hit:

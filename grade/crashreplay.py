@@ -198,8 +198,10 @@ def check_committed(lab: LabRun, work: Path) -> tuple[Optional[str], Optional[st
     what a crash during it broke), each None when all is well."""
     d = pick(lab, work, "committed")
     if d is None:
-        return (None, None) if not lab.commits else \
-            ("no commit record of the run checks out as uapi/fs.h defines it", None)
+        why = ("no crash state of the run holds a transaction to replay: a commit "
+               "record that checks out (rule 2), flushed before its home blocks are "
+               "written (rule 3)")
+        return why, why
     where = f"the crash state '{d.state.describe(lab.log)}'"
     try:
         boot = boot_logged(lab, d.image, work)

@@ -28,7 +28,7 @@ import crashreplay
 import fsimage
 import fsop
 from crashlab import (RESULTS, RULES, Hit, LabRun, failure, foreign_after_commit,
-                      foreign_before_commit, inconsistent_at, matching, promise_of, run_lab,
+                      foreign_before_commit, inconsistent_with, matching, promise_of, run_lab,
                       unflushed_steps)
 from crashlog import CrashLog
 from qemu import KERNEL, REPO, Machine
@@ -56,11 +56,11 @@ STATE_RULES = {
     3: StateRule("a FLUSH between the commit record and the home blocks",
                  "the file system is inconsistent: home blocks reached the disk before "
                  "the commit record was flushed, and the log cannot finish them",
-                 inconsistent_at(False)),
+                 inconsistent_with(header=False)),
     4: StateRule("a FLUSH between the home blocks and the empty header",
                  "the file system is inconsistent: the empty header reached the disk "
                  "while some home blocks were still only in the disk's cache",
-                 inconsistent_at(True)),
+                 inconsistent_with(header=True)),
     7: StateRule("fsync waits for writes in flight that others started",
                  "cw/waits has lost what its fsync promised", promise_of("cw/waits")),
     8: StateRule("an integrity call FLUSHes whenever a write completed since the last",
@@ -100,7 +100,7 @@ def replays(lab: LabRun) -> dict[str, Optional[str]]:
 def sane(lab: LabRun) -> None:
     r = lab.report
     assert r.selftest is None, f"the crash checker is broken: {r.selftest}"
-    assert r.checked >= 1000, f"only {r.checked} crash states were made:\n{r.summary()}"
+    assert r.checked >= 500, f"only {r.checked} crash states were made:\n{r.summary()}"
 
 
 def check_states(n: int, lab: LabRun) -> Optional[str]:
@@ -109,7 +109,7 @@ def check_states(n: int, lab: LabRun) -> Optional[str]:
     bad = matching(lab, rule.hit)
     if not bad:
         return None
-    silent = unflushed_steps(lab, bad) if n != 8 else []
+    silent = unflushed_steps(lab, bad) if n in (7, 9, 10) else []
     if silent:
         # The call sent no FLUSH at all: that is rule 8's business.
         n, rule = 8, StateRule(STATE_RULES[8].says, rule.what + f" (step {silent[0]} "

@@ -621,7 +621,7 @@ promises(void)
 {
   int p1 = make_file("cw/d1", 16, 16, 0), p2 = make_file("cw/d2", 16, 16, 0);
   int p3 = make_file("cw/d3", 16, 16, 0), p4 = make_file("cw/d4", 16, 8, 4);
-  int p5 = make_file("cw/d5", 16, 16, 0), junk = make_file("cw/junk", 48, 48, 0);
+  int p5 = make_file("cw/d5", 16, 16, 0), junk = make_file("cw/junk", 16, 16, 0);
   sync_all();
   ready(1, 0);
   wait_line();
@@ -741,13 +741,24 @@ lab_churn(void)
   sync_all();
 }
 
+// busy() with fewer writes: eight overwrites of the junk file, enough to
+// keep a step's own writes queued behind them, and a third of the crash
+// states to check.
+static void
+lab_busy(int junk)
+{
+  for (int i = 0; i < 8; i++)
+    do_write(junk, (uint64)(2 * i) * PG, PG);
+  start_writeback(junk, 0, 16 * PG);
+}
+
 static void
 lab_step(int k, int junk)
 {
-  busy(junk);
+  lab_busy(junk);
   ready(k, 0);
   wait_line();
-  busy(junk);
+  lab_busy(junk);
 }
 
 static void
@@ -755,16 +766,18 @@ crashlab(void)
 {
   int waits = make_file("cw/waits", 16, 16, 0), flushes = make_file("cw/flushes", 16, 16, 0);
   int others = make_file("cw/others", 16, 16, 0), datasync = make_file("cw/datasync", 16, 16, 0);
-  int resize = make_file("cw/resize", 16, 16, 0), junk = make_file("cw/junk", 48, 48, 0);
+  int resize = make_file("cw/resize", 16, 16, 0), junk = make_file("cw/junk", 16, 16, 0);
   sync_all();
   fill_disk();
   sync_all();
   ready(1, 0);
   wait_line();
-  busy(junk);
-  int fresh = do_create();                      // new blocks, fsync
-  do_write(fresh, 0, 8 * PG);
-  sync_call(fresh, 0);
+  lab_busy(junk);
+  for (int i = 0; i < 3; i++) {                 // new blocks, fsync
+    int fresh = do_create();
+    do_write(fresh, 0, 8 * PG);
+    sync_call(fresh, 0);
+  }
   lab_step(2, junk);
   do_write(waits, PG, 3 * PG);                  // fsync waits for others' writes
   start_writeback(waits, PG, 3 * PG);
@@ -789,7 +802,7 @@ crashlab(void)
   lab_ordered(flushes);
   lab_step(8, junk);
   lab_churn();
-  busy(junk);
+  lab_busy(junk);
   sleep(100);     // the busy writes reach the disk before the plug is pulled
   ready(9, 1);
   wait_line();
