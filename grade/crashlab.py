@@ -35,6 +35,7 @@ import bisect
 import re
 import shutil
 import struct
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
@@ -43,9 +44,9 @@ import crashcheck
 import fsimage
 from crashlog import CrashLog
 from crashreport import Report, Violation
-from crashrun import Run
+from crashrun import PROGRAMS, CheckerError, Run
 from crashstates import parse_state
-from qemu import REPO, Throttle
+from qemu import REPO, Throttle, scaled
 
 RESULTS = REPO / "grade" / "results" / "crash-lab"
 RULES = "labs/crash/rules.md"
@@ -54,6 +55,7 @@ STATE_SEED = 1              # the random crash states'
 NRANDOM = 200
 IMAGE_MB = 3                # small, so that the scenario can fill it
 SLOW = Throttle(iops_write=50)
+LOOK = ("cat", "wbstat")          # more programs on the lab's image
 
 FOREIGN = re.compile(r"\(fid (\d+)\): bytes \S+ hold (data of file fid (\d+)|data of "
                      r"background|bytes no write made)")
@@ -98,13 +100,28 @@ def commit_records(log: CrashLog, logstart: int) -> list[int]:
     return found
 
 
+def make_image(dest: Path) -> Path:
+    """A small file system with crashrun's programs, and cat and wbstat for
+    a student who boots a crash state (make crashstate) to look around."""
+    progs = [REPO / "user" / f"_{p}" for p in PROGRAMS + LOOK]
+    missing = [str(p) for p in progs if not p.exists()]
+    if missing:
+        raise CheckerError(f"missing {', '.join(missing)}: run make first")
+    r = subprocess.run([str(REPO / "mkfs" / "mkfs"), "-s", str(IMAGE_MB), str(dest),
+                        *map(str, progs)], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True, timeout=scaled(60))
+    if r.returncode != 0:
+        raise CheckerError(f"mkfs failed: {r.stdout.strip()}")
+    return dest
+
+
 def run_lab(workdir: Path, kernel: Path) -> LabRun:
     """Run the scenario on `kernel` in workdir and check its crash states
     (on the host only: the replay tests boot the states they need)."""
     if workdir.exists():
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
-    image = crashcheck.make_image(workdir / "initial.img", IMAGE_MB)
+    image = make_image(workdir / "initial.img")
     run = crashcheck.run_workload(workdir, SEED, 0, kernel=kernel, image=image,
                                   scenario="lab", throttle=SLOW)
     report = crashcheck.check_run(run, workdir, nrandom=NRANDOM, state_seed=STATE_SEED,
