@@ -9,21 +9,12 @@
 //
 // Commit writes the blocks to the log area, then the header (the commit
 // record), then the blocks to their home locations, and finally an empty
-// header.  Because the disk has a volatile write cache, a completed write
-// is not yet durable and later writes may reach the platter first; FLUSH
-// requests order the steps:
-//
-//   log blocks  FLUSH  header  FLUSH  home blocks  FLUSH  empty header
-//
-// After a power cut, a header with a valid checksum means the transaction
-// committed, and mount copies its blocks home again (replay); anything
-// else means it never committed, and none of it happened.  The FLUSH
-// before the empty header keeps it from reaching the disk while some home
-// block has not.  The empty header itself needs no FLUSH: until it is
-// durable the old header may come back after a crash, but then either the
-// log still holds its blocks and replay rewrites the same data, or the
-// next commit has begun to overwrite them and the checksum no longer
-// matches.
+// header, with FLUSHes between the steps: the disk has a volatile write
+// cache, and a completed write is not yet durable.  After a power cut,
+// mount looks at the header: a committed transaction is copied home again
+// (replay), anything else never happened.  docs/filesystem.md ("Commit,
+// and why each FLUSH") explains each FLUSH, and why the empty header
+// needs none after it.
 //
 // A disk error in any of these steps stops the commit where it is, with
 // no later step written, and shuts the file system down (shutdown.c):
@@ -213,6 +204,8 @@ wait_for_ordered_data(void)
   while (log.ordered > 0)
     sleep(&log.ordered, &log.lock);
   release(&log.lock);
+#else
+  // Nothing yet: the commit does not wait.
 #endif
 // LAB(crash) END
 }
