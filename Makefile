@@ -8,7 +8,7 @@
 #                   (LAB=writeback: one lab's; T="expr": pytest's -k selection)
 #   make bench      benchmarks, printed as a table of figures
 #   make handin     the lab's committed hand-in files as handin-LAB.tar.gz
-#                   (LAB=writeback by default), for upload to Gradescope
+#                   (LAB: by default the lab of the starter), for upload to Gradescope
 #   make crashstate LAB=crash STATE='...'   boot Quire on a crash state that a
 #                   failed crash-lab test named
 #   make starter LAB=writeback DEST=dir   the student tree of a lab (staff)
@@ -192,7 +192,7 @@ starter:
 	@$(LABPYTHON) labs/mkstarter.py --lab "$(LAB)" "$(DEST)"
 
 handin:
-	@$(LABPYTHON) labs/handin.py --lab "$(or $(LAB),writeback)"
+	@$(LABPYTHON) labs/handin.py $(if $(LAB),--lab "$(LAB)")
 
 gradescope:
 	@test -f labs/mkgradescope.py || { $(STAFFONLY); }

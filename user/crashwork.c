@@ -605,11 +605,17 @@ start_writeback(int fid, uint64 off, uint64 len)
 // after a promise, it makes the window to the next FLUSH long, so that
 // the writes a broken promise left unflushed share it with many others.
 static void
+busy_pages(int junk, int n)
+{
+  for (int i = 0; i < n; i++)
+    do_write(junk, (uint64)(2 * i) * PG, PG);
+  start_writeback(junk, 0, (uint64)(2 * n) * PG);
+}
+
+static void
 busy(int junk)
 {
-  for (int i = 0; i < 24; i++)
-    do_write(junk, (uint64)(2 * i) * PG, PG);
-  start_writeback(junk, 0, 48 * PG);
+  busy_pages(junk, 24);
 }
 
 // One step per rule: D1 fsync waits for writes others started; D2 fsync
@@ -621,7 +627,7 @@ promises(void)
 {
   int p1 = make_file("cw/d1", 16, 16, 0), p2 = make_file("cw/d2", 16, 16, 0);
   int p3 = make_file("cw/d3", 16, 16, 0), p4 = make_file("cw/d4", 16, 8, 4);
-  int p5 = make_file("cw/d5", 16, 16, 0), junk = make_file("cw/junk", 16, 16, 0);
+  int p5 = make_file("cw/d5", 16, 16, 0), junk = make_file("cw/junk", 48, 48, 0);
   sync_all();
   ready(1, 0);
   wait_line();
@@ -747,9 +753,7 @@ lab_churn(void)
 static void
 lab_busy(int junk)
 {
-  for (int i = 0; i < 8; i++)
-    do_write(junk, (uint64)(2 * i) * PG, PG);
-  start_writeback(junk, 0, 16 * PG);
+  busy_pages(junk, 8);
 }
 
 static void
