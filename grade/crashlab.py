@@ -45,7 +45,7 @@ import fsimage
 from crashlog import CrashLog
 from crashreport import Report, Violation
 from crashrun import PROGRAMS, CheckerError, Run
-from crashstates import parse_state
+from crashstates import State, parse_state
 from qemu import REPO, Throttle, scaled
 
 RESULTS = REPO / "grade" / "results" / "crash-lab"
@@ -71,21 +71,21 @@ class LabRun:
     sb: fsimage.Superblock
     commits: list[int]          # log entries that write a commit record
 
-    @property
-    def workdir(self) -> Path:
-        return self.run.log.parent
-
     def step_flushed(self, k: int) -> bool:
         """Did a FLUSH complete during step k of the scenario?"""
         lo, hi = self.run.steps[k - 1].log_bytes, self.run.steps[k].log_bytes
         return any(lo < self.log.ends[f] <= hi for f in self.log.flushes)
 
-    def commit_durable(self, state: str) -> bool:
-        """Is the latest commit record written up to the state's last write
-        covered by the state's FLUSH (see the module's docstring)?"""
-        st = parse_state(state, self.log)
+    def latest_commit(self, st: State) -> int:
+        """The latest commit record written up to the state's last write
+        (its log entry), or -1."""
         i = bisect.bisect_right(self.commits, st.last) - 1
-        return i >= 0 and self.commits[i] <= st.flush
+        return self.commits[i] if i >= 0 else -1
+
+    def commit_durable(self, state: str) -> bool:
+        """Is that commit record covered by the state's FLUSH?"""
+        st = parse_state(state, self.log)
+        return 0 <= self.latest_commit(st) <= st.flush
 
 
 def commit_records(log: CrashLog, logstart: int) -> list[int]:
@@ -169,8 +169,7 @@ def data_late(lab: LabRun, state: str, p: str) -> bool:
     if m is None:
         return True
     b, st = int(m.group(1)), parse_state(state, lab.log)
-    i = bisect.bisect_right(lab.commits, st.last) - 1
-    commit = lab.commits[i] if i >= 0 else -1
+    commit = lab.latest_commit(st)
     for e in lab.log.entries[st.flush + 1:]:
         if not e.is_flush and e.sector <= b < e.sector + e.nr_sectors:
             return e.index > commit
@@ -190,8 +189,7 @@ def header_kept(lab: LabRun, state: str) -> bool:
     written before its last write, or from a later header (the log was
     emptied), rather than from before it (the commit record was lost)?"""
     st = parse_state(state, lab.log)
-    i = bisect.bisect_right(lab.commits, st.last) - 1
-    commit = lab.commits[i] if i >= 0 else -1
+    commit = lab.latest_commit(st)
     kept = set(st.units)
     head = -1
     for e in lab.log.entries[:st.last + 1]:
