@@ -236,16 +236,23 @@ def crashstate_command(state: str) -> str:
     return f"make crashstate LAB=crash STATE='{state}'"
 
 
+def example(bad: list[Violation]) -> Violation:
+    """The violation to show: the one whose state is shortest to type
+    (a single or all-but-one state rather than a long random one)."""
+    return min(bad, key=lambda v: (len(v.state), v.state))
+
+
 def failure(rule: int, says: str, what: str, bad: list[Violation], checked: int,
             picture: Optional[Path] = None) -> str:
     """The message of a failed rule test: the rule, how many states break
     it, the first such state with its problems, how to look at it."""
-    first = bad[0]
+    first = example(bad)
     lines = [f"rule {rule} ({RULES}: {says}): in {len(bad)} of the {checked} crash "
              f"states, {what}.",
              f"For example, the state '{first.state}':"]
     lines += [f"  {p}" for p in first.problems[:4]]
-    lines.append(f"To boot Quire on that disk and look around: {crashstate_command(first.state)}")
+    lines.append("To boot Quire on that disk and look around: "
+                 + crashstate_command(first.state))
     if picture is not None:
         lines.append(f"The picture of its writes and FLUSHes: {picture.relative_to(REPO)}")
     return "\n".join(lines)

@@ -86,7 +86,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         import crashpicture
         st = parse_state(args.state, checker.log)
         png = crashpicture.draw(checker.log, checker.sb, st, args.output.with_suffix(".png"),
-                                f"crash state {args.state}", known_problems(run_dir, args.state))
+                                f"crash state {args.state}",
+                                known_problems(run_dir, args.state))
         print(f"crashstate: its writes and FLUSHes are drawn in {png}")
     except ImportError:
         pass

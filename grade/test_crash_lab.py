@@ -27,7 +27,7 @@ import crashpicture
 import crashreplay
 import fsimage
 import fsop
-from crashlab import (RESULTS, RULES, Hit, LabRun, failure, foreign_after_commit,
+from crashlab import (RESULTS, RULES, Hit, LabRun, example, failure, foreign_after_commit,
                       foreign_before_commit, inconsistent_with, matching, promise_of, run_lab,
                       unflushed_steps)
 from crashlog import CrashLog
@@ -114,7 +114,7 @@ def check_states(n: int, lab: LabRun) -> Optional[str]:
         # The call sent no FLUSH at all: that is rule 8's business.
         n, rule = 8, StateRule(STATE_RULES[8].says, rule.what + f" (step {silent[0]} "
                                "sent no FLUSH at all)", rule.hit)
-    picture = crashpicture.draw_violation(lab, bad[0], n, rule.says,
+    picture = crashpicture.draw_violation(lab, example(bad), n, rule.says,
                                           RESULTS / f"rule{n:02d}.png")
     return failure(n, rule.says, rule.what, bad, lab.report.checked, picture)
 
@@ -129,8 +129,8 @@ def commit_record_problems(lab: LabRun) -> list[str]:
             e = log.entries[c]
             head = e.data[(sb.logstart - e.sector) * fsimage.BSIZE:][:fsimage.BSIZE]
             lh = fsimage.LogHeader.unpack(head)
-            slots = [latest(log, c, sb.logstart + 1 + i) or base.read_block(sb.logstart + 1 + i)
-                     for i in range(min(lh.n, sb.nlog - 1))]
+            where = [sb.logstart + 1 + i for i in range(min(lh.n, sb.nlog - 1))]
+            slots = [latest(log, c, b) or base.read_block(b) for b in where]
             want = fsimage.log_checksum(lh.seq, lh.blocks[:len(slots)], slots)
             if want != lh.checksum:
                 bad.append(f"log entry {c}: the commit record of transaction {lh.seq} "
@@ -158,7 +158,8 @@ def check_checksum(lab: LabRun) -> Optional[str]:
     return (f"rule 2 ({RULES}: the commit record's checksum covers the header and the "
             f"contents of every logged block, as uapi/fs.h defines it): {len(bad)} of the "
             f"{len(lab.commits)} commit records do not check out, so replay (and fsck) "
-            "would take them for transactions that never committed:\n  " + "\n  ".join(bad[:3]))
+            "would take them for transactions that never committed:\n  "
+            + "\n  ".join(bad[:3]))
 
 
 def check_replay(replays: dict[str, Optional[str]]) -> Optional[str]:

@@ -86,7 +86,8 @@ def split_fences(text: str, lab: Lab) -> tuple[str, list[str], list[str]]:
                 if begin.group("lab") == lab.marker:
                     _frame(out, first, begin.group("lab"), begin.group("label"))
         elif MD_BEGIN.match(lines[i]):
-            solved = MD_BEGIN.match(lines[i]).group("lab") in lab.solved  # type: ignore[union-attr]
+            md = MD_BEGIN.match(lines[i])
+            solved = md is not None and md.group("lab") in lab.solved
             i, sol, stub = _md_branches(lines, i + 1)
             out += sol if solved else stub
             if not solved:
