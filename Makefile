@@ -10,7 +10,9 @@
 #   make profile    where the kernel's time goes while a command runs
 #                   (CMD='bigfile 64'; default: a 64 MiB write + fsync)
 #   make handin     the lab's committed hand-in files as handin-LAB.tar.gz
-#                   (LAB=writeback by default), for upload to Gradescope
+#                   (LAB: by default the lab of the starter), for upload to Gradescope
+#   make crashstate LAB=crash STATE='...'   boot Quire on a crash state that a
+#                   failed crash-lab test named
 #   make starter LAB=writeback DEST=dir   the student tree of a lab (staff)
 #   make gradescope LAB=writeback   the Gradescope autograder zip (staff)
 #   make deps       install the Debian/Ubuntu packages the build needs
@@ -51,8 +53,8 @@ DEB_PACKAGES := make gcc libc6-dev gcc-riscv64-unknown-elf qemu-system-misc \
 # test.  Goals that need none of them read no tool stamp.
 TOOLFREE_GOALS := clean deps starter handin gradescope
 NEED := $(strip cc \
-  $(if $(filter qemu qemu-gdb test run-tests grade bench profile,$(MAKECMDGOALS)),qemu) \
-  $(if $(filter test run-tests grade bench profile,$(MAKECMDGOALS)),python))
+  $(if $(filter qemu qemu-gdb test run-tests grade bench profile crashstate,$(MAKECMDGOALS)),qemu) \
+  $(if $(filter test run-tests grade bench profile crashstate,$(MAKECMDGOALS)),python))
 TOOLS_MK := .tools.mk
 ifneq ($(or $(filter-out $(TOOLFREE_GOALS),$(MAKECMDGOALS)),$(if $(MAKECMDGOALS),,all)),)
 include $(TOOLS_MK)
@@ -179,6 +181,13 @@ bench: all
 profile: all
 	$(PYTHON) grade/profile.py --cpus $(CPUS) --mem $(MEM) --cmd "$(CMD)"
 
+# The disk of one crash state of the crash lab's last run (grade/
+# crashstate.py rebuilds it), booted with the current kernel.
+CRASHIMG = grade/results/crash-lab/state.img
+crashstate: $(K)/kernel
+	@$(PYTHON) grade/crashstate.py --lab "$(or $(LAB),crash)" --state "$(STATE)" -o $(CRASHIMG)
+	$(QEMU) $(subst file=fs.img,file=$(CRASHIMG),$(QEMUOPTS))
+
 # ---------------------------------------------------------------- labs
 
 # labs/README.md: the student tree of a lab, a student's hand-in, and the
@@ -193,7 +202,7 @@ starter:
 	@$(LABPYTHON) labs/mkstarter.py --lab "$(LAB)" "$(DEST)"
 
 handin:
-	@$(LABPYTHON) labs/handin.py --lab "$(or $(LAB),writeback)"
+	@$(LABPYTHON) labs/handin.py $(if $(LAB),--lab "$(LAB)")
 
 gradescope:
 	@test -f labs/mkgradescope.py || { $(STAFFONLY); }
@@ -288,4 +297,4 @@ clean:
 -include $(KOBJS:.o=.d) $(ULIBOBJS:.o=.d) $(UPROGS:$(U)/_%=$(U)/%.d)
 
 .PHONY: all qemu qemu-gdb test run-tests grade bench profile check-tools deps clean FORCE \
-        starter handin gradescope
+        starter handin gradescope crashstate

@@ -50,7 +50,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from crashboot import boot_state  # noqa: E402
 from crashreport import Report, Violation  # noqa: E402
 from crashrun import CheckerError, Run, make_image, run_workload  # noqa: E402
-from crashstates import State, generate_states, parse_state  # noqa: E402
+from crashstates import State, entry_states, generate_states, parse_state  # noqa: E402
 from crashverdict import Checker, Verdict, selftest  # noqa: E402
 from qemu import KERNEL, MachineError  # noqa: E402
 
@@ -96,10 +96,13 @@ def check_states(checker: Checker, states: list[State], workdir: Path, jobs: int
 
 def check_run(run: Run, workdir: Path, nrandom: int = 1000, state_seed: int = 1,
               boots: int = 2, replay_boots: int = 1, jobs: int = 2,
-              kernel: Optional[Path] = None, only: Sequence[str] = ()) -> Report:
+              kernel: Optional[Path] = None, only: Sequence[str] = (),
+              every_write: bool = False) -> Report:
     """Check the crash states of a recorded run (see run_workload), then
     boot `boots` random states that hold no committed log and
-    `replay_boots` that do (the kernel replays it at mount)."""
+    `replay_boots` that do (the kernel replays it at mount).  With
+    every_write, the single and all-but-one states are made for every
+    write request, data too, not only for the metadata's blocks."""
     t0 = time.monotonic()
     checker = Checker(run)
     if only:
@@ -107,6 +110,10 @@ def check_run(run: Run, workdir: Path, nrandom: int = 1000, state_seed: int = 1,
     else:
         states = generate_states(checker.log, checker.is_meta, nrandom,
                                  random.Random(state_seed))
+        if every_write:
+            found = {(st.flush, st.units): st for st in entry_states(checker.log)}
+            found.update({(st.flush, st.units): st for st in states})
+            states = sorted(found.values(), key=lambda s: (s.flush, s.kind, s.units))
     verdicts = check_states(checker, states, workdir, jobs)
     if checker.builder is None:
         checker.open_builder(workdir / "work.img")

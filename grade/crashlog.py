@@ -19,6 +19,7 @@ be torn by a power cut, so crash states are made of units.
 from __future__ import annotations
 
 import bisect
+import copy
 from pathlib import Path
 
 import writelog
@@ -46,6 +47,17 @@ class CrashLog:
         self.flushes = [e.index for e in self.entries if e.is_flush]
         self.points = [-1] + self.flushes
         self._windows: dict[int, list[Unit]] = {}
+
+    def head(self, end: int) -> "CrashLog":
+        """The same log without its entries from `end` on: what a machine
+        had written up to some point."""
+        cut = copy.copy(self)
+        cut.entries = self.entries[:end]
+        cut.ends = self.ends[:end]
+        cut.flushes = [f for f in self.flushes if f < end]
+        cut.points = [-1] + cut.flushes
+        cut._windows = {}
+        return cut
 
     def next_flush(self, f: int) -> int:
         i = bisect.bisect_right(self.flushes, f)

@@ -10,7 +10,9 @@ after F and before the next FLUSH, block by block.  The states checked are
     table or the bitmap, the state with only that write after its FLUSH,
     and the state with every write of that window but it;
   - random: a random FLUSH, a random cut point in the window after it, and
-    a random subset of the writes up to the cut (seeded: --state-seed).
+    a random subset of the writes up to the cut (seeded: --state-seed);
+  - for the crash lab (entry_states), also the single and all-but-one
+    states of every write request of every window, file data too.
 Each state has a description ("random F=120 +121-125,127.1") from which
 parse_state() rebuilds it exactly, so a report's state can be looked at
 again (crashcheck.py --from DIR --state ...).
@@ -129,3 +131,21 @@ def generate_states(log: CrashLog, is_meta: Callable[[int], bool], nrandom: int,
             add(State(f, units, "random"))
             made += 1
     return sorted(states.values(), key=lambda s: (s.flush, s.kind, s.units))
+
+
+def entry_states(log: CrashLog, big: int = 16) -> list[State]:
+    """For every write of every window: the state with that write alone
+    after its FLUSH, and the state with every write of the window but it.
+    A write is one block of a request, or a whole request of more than
+    `big` blocks (the blocks of a large request torn apart are left to
+    the random states)."""
+    out = []
+    for f in log.points:
+        win = log.window(f)
+        for e in sorted({u[0] for u in win}):
+            mine = [u for u in win if u[0] == e]
+            parts = [mine] if len(mine) > big else [[u] for u in mine]
+            for part in parts:
+                out.append(State(f, tuple(part), "single"))
+                out.append(State(f, tuple(u for u in win if u not in part), "allbut"))
+    return out

@@ -244,7 +244,10 @@ def main(argv: Optional[list[str]] = None) -> int:
     plugin = GradePlugin(quiet=not args.verbose)
     pytest_args = ["-p", "no:cacheprovider", "--graded", *parallel_args()]
     if args.lab:
-        pytest_args += ["--lab", args.lab]
+        # One word: pytest's first look at the arguments, before conftest.py
+        # has added --lab, would take a separate value for a test path
+        # when -k follows, and then never load conftest.py.
+        pytest_args += [f"--lab={args.lab}"]
     if args.verbose:
         pytest_args += ["-q", "-rfEs"]
     if args.keyword:

@@ -8,10 +8,10 @@ A table is a Markdown table whose header row is
 Each row: a rule number (with an optional HTML anchor before it), the
 rule's text, the test ids (`file::test[param]`, relative to grade/) and
 the patch file names, each in backquotes and separated by commas.  The
-tables are labs/writeback/rules.md (the writeback lab, patches in
-labs/writeback/bugs/), grade/crashbugs/rules.md (the durability
-promises) and grade/errorbugs/rules.md (what a failing disk may do), with
-their patches beside them.
+tables are labs/writeback/rules.md and labs/crash/rules.md (the labs,
+patches in labs/<lab>/bugs/), grade/crashbugs/rules.md (the durability
+promises outside the labs) and grade/errorbugs/rules.md (what a failing
+disk may do), with their patches beside them.
 """
 
 from __future__ import annotations
@@ -82,9 +82,10 @@ def parse(path: Path, patch_dir: Path, lab: str = "") -> Table:
 def tables() -> list[Table]:
     """Every rule table of the repository (those present in this tree)."""
     found = []
-    lab = REPO / "labs" / "writeback"
-    if (lab / "rules.md").exists():
-        found.append(parse(lab / "rules.md", lab / "bugs", "writeback"))
+    for name in ("writeback", "crash"):
+        lab = REPO / "labs" / name
+        if (lab / "rules.md").exists():
+            found.append(parse(lab / "rules.md", lab / "bugs", name))
     for name in ("crashbugs", "errorbugs"):
         folder = REPO / "grade" / name
         if (folder / "rules.md").exists():

@@ -7,9 +7,11 @@ log replay, no file with bytes that were never written to it, data kept
 after fsync, fdatasync, msync(MS_SYNC) and sync.  A few states are booted
 in Quire, which must read back what the host found.
 
-Each durability rule has a targeted scenario of its own
-(test_durability.py), and a patch that breaks it (grade/crashbugs/);
-test_mutations.py shows that the checker catches every one.
+Each durability rule has a targeted scenario of its own and a patch that
+breaks it: the crash lab's (labs/crash/rules.md, test_crash_lab.py) and
+the others (grade/crashbugs/rules.md, test_durability.py);
+test_mutations.py shows that the checker catches every one.  Both tests
+here are graded with the crash lab.
 """
 
 from __future__ import annotations
@@ -53,13 +55,16 @@ def solution(tmp_path_factory: pytest.TempPathFactory) -> Report:
                 boots=2, replay_boots=1)
 
 
-# Not marked lab("writeback"): every graded test of a lab must fail on the
-# lab's starter (grade/test_labs.py checks it), and this one passes there.
-# The starter's naive writeback_iter() skips folios under writeback in
-# WB_SYNC_ALL, but no crash state can show it: virtio-blk hands QEMU the
-# folio itself, and QEMU reads it only when the write reaches the image
-# file, so the write in flight carries the data written after it began.
-# (test_writeback_integrity.py catches that bug by looking at the folio.)
+# Graded with the crash lab, whose starter's commit and fsync break these
+# promises.  Not with the writeback lab: every graded test of a lab must
+# fail on the lab's starter (grade/test_labs.py checks it), and this one
+# passes there.  The writeback starter's naive writeback_iter() skips
+# folios under writeback in WB_SYNC_ALL, but no crash state can show it:
+# virtio-blk hands QEMU the folio itself, and QEMU reads it only when the
+# write reaches the image file, so the write in flight carries the data
+# written after it began.  (test_writeback_integrity.py catches that bug
+# by looking at the folio.)
+@pytest.mark.lab("crash")
 @pytest.mark.points(8)
 def test_crash_states_keep_promises(solution: Report) -> None:
     """At least 1,000 crash states, and not one breaks a promise; two of
@@ -71,12 +76,13 @@ def test_crash_states_keep_promises(solution: Report) -> None:
     torn = any(p.startswith(("fsck", "/")) for v in r.violations for p in v.problems)
     assert not r.violations, (
         f"{len(r.violations)} crash states break Quire's promises "
-        f"(grade/crashbugs/rules.md: {'rule D8, the log commit order' if torn else 'rules D1 to D5'}"
+        f"({'labs/crash/rules.md: rules 1 to 4 and 12, the log commit' if torn else 'labs/crash/rules.md: rules 7 to 12, and grade/crashbugs/rules.md: D4 and D5'}"
         f"):\n{r.summary(3)}")
     assert not r.boot_problems, \
         f"Quire did not read a crash image as it is:\n{r.summary(3)}"
 
 
+@pytest.mark.lab("crash")
 @pytest.mark.points(2)
 def test_crash_image_with_committed_log_boots(solution: Report) -> None:
     """A crash state whose log holds a committed transaction: the kernel

@@ -1,6 +1,7 @@
 """Tests of the lab tools (labs/README.md): the starter tree, the wrong
 implementations the lab tests must catch, the Gradescope autograder and
-`make handin`.
+`make handin`, for every lab (labs/*/lab.json): the tests that use a
+starter or an autograder run once per lab.
 
 These need the solution, so mkstarter leaves this file out of every
 starter.  The expensive parts are made once per session: the starter tree
@@ -12,11 +13,13 @@ setup.sh.
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
 import re
 import shutil
 import subprocess
+import sys
 import tarfile
 import zipfile
 from dataclasses import dataclass
@@ -29,18 +32,21 @@ from trees import (PY, git, graded_tests, make, need_ok, run, run_pytest,
                    tail, tracked_files)
 
 REPO = Path(__file__).resolve().parent.parent
-LAB = "writeback"
-HANDIN = "kernel/mm/page-writeback.c"
+sys.path.insert(0, str(REPO / "labs"))
+
+from lab import Lab, known_labs, load_lab  # noqa: E402
+
+LAB_NAMES = known_labs(REPO)
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 
 # What no starter may hold (mkstarter's STAFF_ONLY, restated here).
 STAFF_ONLY = ("labs/README.md", "labs/mkstarter.py", "labs/mkgradescope.py",
-              "labs/gradescope/", "labs/writeback/bugs/", "grade/test_labs.py",
+              "labs/gradescope/", "labs/*/bugs/", "grade/test_labs.py",
               "grade/test_mutations.py")
 
 
 def staff_only(path: str) -> bool:
-    return any(path.startswith(p) if p.endswith("/") else path == p
+    return any(fnmatch.fnmatchcase(path, p + "*") if p.endswith("/") else path == p
                for p in STAFF_ONLY)
 
 
@@ -49,17 +55,18 @@ def staff_only(path: str) -> bool:
 # ---------------------------------------------------------------- fences
 
 C_BEGIN = re.compile(r"^\s*//\s*LAB\((?P<lab>[\w-]+)\)\s+BEGIN\s+(?P<label>\S+)")
-MD_BEGIN = re.compile(r"^\s*<!--\s*LAB\([\w-]+\)\s+BEGIN\s")
+MD_BEGIN = re.compile(r"^\s*<!--\s*LAB\((?P<lab>[\w-]+)\)\s+BEGIN\s")
 MD_ELSE = re.compile(r"^\s*<!--\s*LAB\([\w-]+\)\s+ELSE\s*-->")
 MD_END = re.compile(r"^\s*<!--\s*LAB\([\w-]+\)\s+END\s*-->")
 DIRECTIVE = re.compile(r"^\s*#\s*(if|ifdef|ifndef|else|endif)\b")
 ANY_MARKER = re.compile(r"LAB\([\w-]*\)\s+(BEGIN|ELSE|END)\b")
 
 
-def split_fences(text: str) -> tuple[str, list[str], list[str]]:
-    """A fenced file's starter text (what is outside fences, plus the
-    stubs), its solution lines and its stub lines.  (A second reading of
-    the fence format, apart from mkstarter's.)"""
+def split_fences(text: str, lab: Lab) -> tuple[str, list[str], list[str]]:
+    """A fenced file's text in lab's starter (what is outside fences, plus
+    the stubs, or the solutions of the labs it lists as solved), the
+    solution lines it leaves out and the stub lines it keeps.  (A second
+    reading of the fence format, apart from mkstarter's.)"""
     lines = text.splitlines(keepends=True)
     out: list[str] = []
     solution: list[str] = []
@@ -69,44 +76,65 @@ def split_fences(text: str) -> tuple[str, list[str], list[str]]:
         begin = C_BEGIN.match(lines[i])
         if begin:
             assert "#ifndef LAB_STARTER" in lines[i + 1]
-            i += 2
-            first_stub = len(out)
-            depth, into = 0, solution
-            while True:
-                d = DIRECTIVE.match(lines[i])
-                kind = d.group(1) if d else None
-                if kind in ("if", "ifdef", "ifndef"):
-                    depth += 1
-                elif kind == "endif" and depth == 0:
-                    break
-                elif kind == "endif":
-                    depth -= 1
-                elif kind == "else" and depth == 0:
-                    into = stubs
-                    i += 1
-                    continue
-                into.append(lines[i])
-                if into is stubs:
-                    out.append(lines[i])
-                i += 1
-            i += 2                          # #endif and the END marker
-            _frame(out, first_stub, begin.group("lab"), begin.group("label"))
+            solved = begin.group("lab") in lab.solved
+            first = len(out)
+            i, sol, stub = _c_branches(lines, i + 2)
+            out += sol if solved else stub
+            if not solved:
+                solution += sol
+                stubs += stub
+                if begin.group("lab") == lab.marker:
+                    _frame(out, first, begin.group("lab"), begin.group("label"))
         elif MD_BEGIN.match(lines[i]):
-            i += 1
-            into = solution
-            while not MD_END.match(lines[i]):
-                if MD_ELSE.match(lines[i]):
-                    into = stubs
-                else:
-                    into.append(lines[i])
-                    if into is stubs:
-                        out.append(lines[i])
-                i += 1
-            i += 1
+            md = MD_BEGIN.match(lines[i])
+            solved = md is not None and md.group("lab") in lab.solved
+            i, sol, stub = _md_branches(lines, i + 1)
+            out += sol if solved else stub
+            if not solved:
+                solution += sol
+                stubs += stub
         else:
             out.append(lines[i])
             i += 1
     return "".join(out), solution, stubs
+
+
+def _c_branches(lines: list[str], i: int) -> tuple[int, list[str], list[str]]:
+    """From the line after `#ifndef LAB_STARTER`: the index after the END
+    marker, the solution's lines and the stub's."""
+    sol: list[str] = []
+    stub: list[str] = []
+    depth, into = 0, sol
+    while True:
+        d = DIRECTIVE.match(lines[i])
+        kind = d.group(1) if d else None
+        if kind in ("if", "ifdef", "ifndef"):
+            depth += 1
+        elif kind == "endif" and depth == 0:
+            return i + 2, sol, stub          # #endif and the END marker
+        elif kind == "endif":
+            depth -= 1
+        elif kind == "else" and depth == 0:
+            into = stub
+            i += 1
+            continue
+        into.append(lines[i])
+        i += 1
+
+
+def _md_branches(lines: list[str], i: int) -> tuple[int, list[str], list[str]]:
+    """From the line after a Markdown BEGIN: the index after END, the
+    solution's lines and the stub's."""
+    sol: list[str] = []
+    stub: list[str] = []
+    into = sol
+    while not MD_END.match(lines[i]):
+        if MD_ELSE.match(lines[i]):
+            into = stub
+        else:
+            into.append(lines[i])
+        i += 1
+    return i + 1, sol, stub
 
 
 def _frame(out: list[str], first: int, lab: str, label: str) -> None:
@@ -136,10 +164,10 @@ def normal(line: str) -> str:
     return " ".join(line.split())
 
 
-def solution_only(repo: Path) -> dict[str, str]:
+def solution_only(repo: Path, lab: Lab) -> dict[str, str]:
     """The distinctive lines of the solution branches (normalised) -> the
     file they are in: lines of ten characters or more, with a word, that
-    appear nowhere in the starter outside the solution.  For a C fence,
+    appear nowhere in lab's starter outside the solution.  For a C fence,
     Markdown outside fences does not count (a doc quoting a solution line
     gives it away); for a Markdown fence it does (the handout may show on
     purpose what a fenced walk-through in the book shows too)."""
@@ -153,13 +181,13 @@ def solution_only(repo: Path) -> dict[str, str]:
         if text is None:
             text = (repo / rel).read_bytes().decode("utf-8", "replace")
         else:
-            text = split_fences(text)[0]
+            text = split_fences(text, lab)[0]
         (prose if rel.endswith(".md") else code).update(
             normal(x) for x in text.splitlines())
     lines: dict[str, str] = {}
     for rel, text in fenced.items():
         allowed = code | prose if rel.endswith(".md") else code
-        for line in split_fences(text)[1]:
+        for line in split_fences(text, lab)[1]:
             n = normal(line)
             if len(n) >= 10 and re.search("[A-Za-z]{2}", n) and n not in allowed:
                 lines.setdefault(n, rel)
@@ -220,27 +248,38 @@ def results_problems(data: Any) -> list[str]:
 
 # ---------------------------------------------------------------- pytest runs
 
+@pytest.fixture(scope="session", params=LAB_NAMES)
+def lab(request: pytest.FixtureRequest) -> Lab:
+    """Each lab in turn: the tests that use it run once per lab."""
+    return load_lab(REPO, request.param)
+
+
 @pytest.fixture(scope="session")
-def lab_tests(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
-    """The graded tests of the lab in this repository, named as grade.py
-    names them (file::test, relative to grade/).  Only files git tracks
-    count: the starter and the solution copy hold only those."""
+def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Optional[str]]:
+    """The graded tests of this repository, named as grade.py names them
+    (file::test, relative to grade/), and their labs.  Only files git
+    tracks count: the starter and the solution copy hold only those."""
     files = [rel for rel in tracked_files(REPO)
              if re.fullmatch(r"grade/test_\w+\.py", rel) and not staff_only(rel)]
-    graded = graded_tests(REPO, files, tmp_path_factory.mktemp("labcollect"))
-    names = {t for t, lab in graded.items() if lab == LAB}
-    assert names, "the repository has no graded test marked lab(\"writeback\")"
+    return graded_tests(REPO, files, tmp_path_factory.mktemp("labcollect"))
+
+
+@pytest.fixture(scope="session")
+def lab_tests(lab: Lab, graded: dict[str, Optional[str]]) -> set[str]:
+    """The graded tests of the lab."""
+    names = {t for t, name in graded.items() if name == lab.marker}
+    assert names, f"the repository has no graded test marked lab(\"{lab.marker}\")"
     return names
 
 
 # ---------------------------------------------------------------- the starter
 
 @pytest.fixture(scope="session")
-def starter(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """`make starter LAB=writeback DEST=...`, once."""
-    dest = tmp_path_factory.mktemp("starter") / "writeback"
-    proc = make(REPO, "starter", f"LAB={LAB}", f"DEST={dest}", timeout=120)
-    need_ok(proc, "make starter LAB=writeback")
+def starter(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`make starter LAB=... DEST=...`, once per lab."""
+    dest = tmp_path_factory.mktemp("starter") / lab.name
+    proc = make(REPO, "starter", f"LAB={lab.name}", f"DEST={dest}", timeout=120)
+    need_ok(proc, f"make starter LAB={lab.name}")
     return dest
 
 
@@ -256,12 +295,13 @@ def built_starter(starter: Path, starter_build: subprocess.CompletedProcess) -> 
     return starter
 
 
-def test_starter_has_no_solution(starter: Path) -> None:
+def test_starter_has_no_solution(lab: Lab, starter: Path) -> None:
     """No line found only in a solution branch appears anywhere in the
     starter; no fence marker is left; LAB_STARTER only in the Makefile."""
-    assert HANDIN in fenced_files(REPO), f"{HANDIN} has no lab fence"
+    for h in lab.handin:
+        assert h in fenced_files(REPO), f"{h} has no lab fence"
     dest_files = set(tracked_files(starter))
-    solution = solution_only(REPO)
+    solution = solution_only(REPO, lab)
     assert len(solution) >= 10, \
         f"only {len(solution)} distinctive solution lines: the check would be empty"
     leaks = []
@@ -278,13 +318,14 @@ def test_starter_has_no_solution(starter: Path) -> None:
     assert not leaks, "the starter gives the solution away:\n" + "\n".join(leaks[:30])
 
 
-def test_starter_has_the_stubs(starter: Path) -> None:
+def test_starter_has_the_stubs(lab: Lab, starter: Path) -> None:
     """Each fenced file of the starter is the file with every fence
-    replaced by its stub, and the rest untouched."""
+    replaced by its stub (or its solution, for a lab listed as solved),
+    and the rest untouched."""
     fenced = fenced_files(REPO)
     wrong = []
     for rel, text in fenced.items():
-        want, _, stubs = split_fences(text)
+        want, _, stubs = split_fences(text, lab)
         got_path = starter / rel
         if not got_path.exists():
             wrong.append(f"{rel}: missing from the starter")
@@ -299,24 +340,24 @@ def test_starter_has_the_stubs(starter: Path) -> None:
     assert not wrong, "\n".join(wrong)
 
 
-def test_starter_files(starter: Path) -> None:
+def test_starter_files(lab: Lab, starter: Path) -> None:
     """The starter holds the repository's files but the staff's: no
     bugs/, no test_labs.py, no mkstarter; it has what make handin needs."""
     want = {rel for rel in tracked_files(REPO) if not staff_only(rel)}
     got = set(tracked_files(starter))
     assert not got - want, f"files that should not be there: {sorted(got - want)}"
     assert not want - got, f"files missing: {sorted(want - got)}"
-    for rel in ("labs/writeback/lab.json", "labs/handin.py", "labs/lab.py", HANDIN):
+    for rel in (f"labs/{lab.name}/lab.json", "labs/handin.py", "labs/lab.py", *lab.handin):
         assert rel in got, f"the starter lacks {rel}"
-    assert not (starter / "labs" / LAB / "bugs").exists()
+    assert not list(starter.glob("labs/*/bugs"))
     assert not (starter / "grade" / "test_labs.py").exists()
 
 
-def test_starter_is_one_commit(starter: Path) -> None:
+def test_starter_is_one_commit(lab: Lab, starter: Path) -> None:
     """The starter is a git repository with exactly one commit and no
     uncommitted change to a tracked file."""
     assert git(starter, "rev-list", "--count", "HEAD").strip() == "1"
-    assert git(starter, "log", "-1", "--format=%s").strip() == f"{LAB} lab starter"
+    assert git(starter, "log", "-1", "--format=%s").strip() == f"{lab.name} lab starter"
     status = git(starter, "status", "--porcelain", "--untracked-files=no")
     assert status == "", f"the starter has uncommitted changes:\n{status}"
     committed = set(git(starter, "ls-files").split())
@@ -344,11 +385,11 @@ def test_starter_boots_and_passes_the_other_tests(built_starter: Path,
     assert not bad, f"on the starter kernel: {bad}\n{tail(result.output)}"
 
 
-def test_starter_fails_every_lab_test(built_starter: Path, lab_tests: set[str],
+def test_starter_fails_every_lab_test(lab: Lab, built_starter: Path, lab_tests: set[str],
                                       tmp_path: Path) -> None:
-    """Every graded test marked lab("writeback") fails on the starter."""
+    """Every graded test of the lab fails on its starter."""
     results = tmp_path / "results.json"
-    proc = run([PY, "grade/grade.py", "--lab", LAB, "--json", str(results)],
+    proc = run([PY, "grade/grade.py", "--lab", lab.marker, "--json", str(results)],
                built_starter, timeout=1800)
     assert results.exists(), f"grade.py wrote no results:\n{tail(proc.stdout)}"
     data = json.loads(results.read_text())
@@ -362,11 +403,11 @@ def test_starter_fails_every_lab_test(built_starter: Path, lab_tests: set[str],
     assert proc.returncode == 1
 
 
-def test_starter_staff_targets_refuse(starter: Path, tmp_path: Path) -> None:
+def test_starter_staff_targets_refuse(lab: Lab, starter: Path, tmp_path: Path) -> None:
     """In a student's tree, make starter and make gradescope say they only
     work in the solution tree."""
     for target in ("starter", "gradescope"):
-        proc = make(starter, target, f"LAB={LAB}", f"DEST={tmp_path / 'x'}",
+        proc = make(starter, target, f"LAB={lab.name}", f"DEST={tmp_path / 'x'}",
                     f"OUT={tmp_path / 'x.zip'}", timeout=60)
         assert proc.returncode != 0, f"make {target} worked in the starter"
         assert "solution tree" in proc.stdout, \
@@ -501,7 +542,7 @@ def test_mkstarter_refuses_bad_arguments(tmp_path: Path) -> None:
         (mkstarter(src, tmp_path / "d1", lab="nosuchlab"), "unknown lab 'nosuchlab'"),
         (mkstarter(src, src / "inside"), "inside the repository"),
         (make(REPO, "starter", f"DEST={tmp_path / 'd2'}", timeout=60), "no lab given"),
-        (make(REPO, "starter", f"LAB={LAB}", timeout=60), "no DEST given"),
+        (make(REPO, "starter", f"LAB={LAB_NAMES[0]}", timeout=60), "no DEST given"),
         (make(REPO, "gradescope", timeout=60), "no lab given"),
     ]
     for proc, words in cases:
@@ -551,12 +592,12 @@ class Autograder:
 
 
 @pytest.fixture(scope="session")
-def autograder(tmp_path_factory: pytest.TempPathFactory) -> Autograder:
+def autograder(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> Autograder:
     """make gradescope; the zip unpacked as Gradescope does into
     root/source; setup.sh run; run_autograder copied to root."""
     base = tmp_path_factory.mktemp("gradescope")
-    zip_path = base / f"gradescope-{LAB}.zip"
-    need_ok(make(REPO, "gradescope", f"LAB={LAB}", f"OUT={zip_path}", timeout=300),
+    zip_path = base / f"gradescope-{lab.name}.zip"
+    need_ok(make(REPO, "gradescope", f"LAB={lab.name}", f"OUT={zip_path}", timeout=300),
             "make gradescope")
     root = base / "autograder"
     source = root / "source"
@@ -579,27 +620,28 @@ def ready(autograder: Autograder) -> Autograder:
     return autograder
 
 
-def test_gradescope_zip(autograder: Autograder) -> None:
+def test_gradescope_zip(lab: Lab, autograder: Autograder) -> None:
     """The zip has setup.sh, an executable run_autograder and the starter
     tree, and nothing of the solution; setup.sh builds that tree."""
     with zipfile.ZipFile(autograder.zip_path) as z:
         infos = {i.filename: i for i in z.infolist()}
         names = set(infos)
         for name in ("setup.sh", "run_autograder", "autograder.py",
-                     "autograder.json", "packages.txt", f"quire/{HANDIN}",
-                     "quire/Makefile", "quire/grade/grade.py",
-                     f"quire/labs/{LAB}/lab.json"):
+                     "autograder.json", "packages.txt", "quire/Makefile",
+                     "quire/grade/grade.py", f"quire/labs/{lab.name}/lab.json",
+                     *(f"quire/{h}" for h in lab.handin)):
             assert name in names, f"the zip has no {name}"
         assert (infos["run_autograder"].external_attr >> 16) & 0o111, \
             "run_autograder is not executable in the zip"
         assert not [n for n in names if n.startswith("quire/") and staff_only(n[6:])], \
             "the zip holds staff files"
         assert not [n for n in names if "/.git/" in n or n.startswith(".git")]
-        stub = z.read(f"quire/{HANDIN}").decode()
+        stubs = {h: z.read(f"quire/{h}").decode() for h in lab.handin}
         packages = z.read("packages.txt").decode()
-    assert stub == split_fences(fenced_files(REPO)[HANDIN])[0], \
-        f"the zip's {HANDIN} is not the starter's"
-    solution = solution_only(REPO)
+    for h, stub in stubs.items():
+        assert stub == split_fences(fenced_files(REPO)[h], lab)[0], \
+            f"the zip's {h} is not the starter's"
+    solution = solution_only(REPO, lab)
     assert solution, "no distinctive solution line: the check would be empty"
     with zipfile.ZipFile(autograder.zip_path) as z:
         for name in names:
@@ -614,67 +656,78 @@ def test_gradescope_zip(autograder: Autograder) -> None:
     assert (autograder.root / "source" / "quire" / "kernel" / "kernel").exists()
 
 
-def test_gradescope_solution_gets_full_marks(ready: Autograder,
+def copy_handin(lab: Lab, sub: Path) -> None:
+    """The solution's hand-in files, uploaded on their own."""
+    for h in lab.handin:
+        shutil.copy(REPO / h, sub)
+
+
+def test_gradescope_solution_gets_full_marks(lab: Lab, ready: Autograder,
                                              lab_tests: set[str]) -> None:
-    """The solution's page-writeback.c, uploaded on its own, earns every point."""
-    data, out = ready.grade(lambda sub: shutil.copy(REPO / HANDIN, sub))
+    """The solution's hand-in files, uploaded on their own, earn every point."""
+    data, out = ready.grade(lambda sub: copy_handin(lab, sub))
     names = {t["name"] for t in data["tests"]}
     assert names == lab_tests, f"graded {sorted(names)}, want {sorted(lab_tests)}"
     lost = [f"{t['name']}: {t['output'][:300]}" for t in data["tests"]
             if t["score"] != t["max_score"]]
     assert not lost, "the solution lost points:\n" + "\n".join(lost)
     assert data["score"] == sum(t["max_score"] for t in data["tests"]) > 0
-    assert "page-writeback.c" in data["output"]
+    assert all(Path(h).name in data["output"] for h in lab.handin), data["output"]
 
 
-def test_gradescope_starter_handin_gets_zero(ready: Autograder, starter: Path,
+def test_gradescope_starter_handin_gets_zero(lab: Lab, ready: Autograder, starter: Path,
                                              lab_tests: set[str], tmp_path: Path) -> None:
-    """The starter's stub, handed in with make handin, earns nothing for
+    """The starter's stubs, handed in with make handin, earn nothing for
     the lab's tests."""
     clone = tmp_path / "clone"
     git(tmp_path, "clone", "-q", str(starter), str(clone))
-    proc = make(clone, "handin", timeout=60)
+    proc = handin(clone, lab)
     need_ok(proc, "make handin in a clone of the starter")
-    archive = clone / f"handin-{LAB}.tar.gz"
+    archive = clone / f"handin-{lab.name}.tar.gz"
     data, out = ready.grade(lambda sub: shutil.copy(archive, sub))
     assert {t["name"] for t in data["tests"]} == lab_tests
     earned = [t["name"] for t in data["tests"] if t["score"] > 0]
     assert not earned, f"the stub earned points for {earned}"
     assert data["score"] == 0
     head = git(clone, "rev-parse", "HEAD").strip()
-    assert f"handin-{LAB}.tar.gz (commit {head[:12]}" in data["output"], data["output"]
+    assert f"handin-{lab.name}.tar.gz (commit {head[:12]}" in data["output"], data["output"]
 
 
-def test_gradescope_build_failure(ready: Autograder, lab_tests: set[str]) -> None:
+def test_gradescope_build_failure(lab: Lab, ready: Autograder, lab_tests: set[str]) -> None:
     """A submission that does not compile (here a git repository whose
     last commit has it) gets score 0, every test listed at 0, and the
     compiler's error in the output."""
+    broken = lab.handin[0]
+
     def fill(sub: Path) -> None:
-        target = sub / HANDIN
-        target.parent.mkdir(parents=True)
-        target.write_text((REPO / HANDIN).read_text() + "\nthis is not C;\n")
+        for h in lab.handin:
+            target = sub / h
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text((REPO / h).read_text() + ("\nthis is not C;\n" if h == broken
+                                                       else ""))
         git(sub, "init", "-q")
         git(sub, "add", "-A")
         git(sub, "commit", "-q", "-m", "broken")
-        target.unlink()             # only the repository has it
+        for h in lab.handin:
+            (sub / h).unlink()      # only the repository has them
     data, out = ready.grade(fill)
     assert data["score"] == 0
     assert {t["name"] for t in data["tests"]} == lab_tests
     assert all(t["score"] == 0 for t in data["tests"])
     assert "build failed" in data["output"], data["output"]
-    assert re.search(r"page-writeback\.c:\d+:\d+: error:", data["output"]), \
+    assert re.search(rf"{re.escape(Path(broken).name)}:\d+:\d+: error:", data["output"]), \
         f"no compiler error in the output:\n{data['output']}"
     assert "of commit" in data["output"], "the file should come from the git repository"
 
 
-def test_gradescope_missing_file(ready: Autograder, lab_tests: set[str]) -> None:
-    """A submission without the hand-in file gets score 0 and says what
+def test_gradescope_missing_file(lab: Lab, ready: Autograder, lab_tests: set[str]) -> None:
+    """A submission without the hand-in files gets score 0 and says what
     to upload."""
     data, out = ready.grade(lambda sub: (sub / "README.txt").write_text("hello\n"))
     assert data["score"] == 0
     assert {t["name"] for t in data["tests"]} == lab_tests
-    assert f"has no {HANDIN}" in data["output"], data["output"]
-    assert f"handin-{LAB}.tar.gz" in data["output"]
+    assert f"has no {lab.handin[0]}" in data["output"], data["output"]
+    assert f"handin-{lab.name}.tar.gz" in data["output"]
 
 
 # ---------------------------------------------------------------- make handin
@@ -687,8 +740,9 @@ def clone(starter: Path, tmp_path: Path) -> Path:
     return path
 
 
-def handin(repo: Path, *args: str) -> subprocess.CompletedProcess:
-    return make(repo, "handin", *args, timeout=60)
+def handin(repo: Path, lab: Lab) -> subprocess.CompletedProcess:
+    """make handin in a clone of lab's starter, which knows its lab."""
+    return make(repo, "handin", timeout=60)
 
 
 def archive_files(path: Path) -> dict[str, bytes]:
@@ -697,57 +751,59 @@ def archive_files(path: Path) -> dict[str, bytes]:
                 for m in tar.getmembers() if m.isfile()}
 
 
-def test_handin_refuses_uncommitted_changes(clone: Path, tmp_path: Path) -> None:
-    target = clone / HANDIN
-    archive = clone / f"handin-{LAB}.tar.gz"
+def test_handin_refuses_uncommitted_changes(lab: Lab, clone: Path, tmp_path: Path) -> None:
+    first = lab.handin[0]
+    target = clone / first
+    archive = clone / f"handin-{lab.name}.tar.gz"
     original = target.read_text()
 
     def refused(why: str, *words: str) -> None:
-        proc = handin(clone)
+        proc = handin(clone, lab)
         assert proc.returncode != 0, f"make handin worked with {why}:\n{proc.stdout}"
         for w in words:
             assert w in proc.stdout, f"with {why}, the refusal should say {w!r}:\n{proc.stdout}"
         assert not archive.exists(), f"make handin wrote an archive with {why}"
 
     target.write_text(original + "// changed\n")
-    refused("the hand-in file modified", HANDIN, "modified, not committed", "commit")
-    git(clone, "add", HANDIN)
-    refused("the hand-in file staged", HANDIN, "staged")
+    refused("the hand-in file modified", first, "modified, not committed", "commit")
+    git(clone, "add", first)
+    refused("the hand-in file staged", first, "staged")
     git(clone, "commit", "-q", "-m", "work")
     (clone / "README.md").write_text("edited\n")
     refused("another tracked file modified", "README.md")
     git(clone, "checkout", "--", "README.md")
-    git(clone, "rm", "-q", "--cached", HANDIN)
+    git(clone, "rm", "-q", "--cached", first)
     git(clone, "commit", "-q", "-m", "untrack it")
-    refused("the hand-in file untracked", HANDIN, "not in your last commit")
-    proc = handin(clone, "LAB=nosuchlab")
+    refused("the hand-in file untracked", first, "not in your last commit")
+    proc = make(clone, "handin", "LAB=nosuchlab", timeout=60)
     assert proc.returncode != 0 and "unknown lab 'nosuchlab'" in proc.stdout, proc.stdout
     bare = tmp_path / "nogit"
     shutil.copytree(clone, bare, ignore=shutil.ignore_patterns(".git"))
-    proc = make(bare, "handin", timeout=60,
+    proc = make(bare, "handin", f"LAB={lab.name}", timeout=60,
                 env={"GIT_CEILING_DIRECTORIES": str(tmp_path)})
     assert proc.returncode != 0 and "not inside a git repository" in proc.stdout, \
         proc.stdout
 
 
-def test_handin_packs_the_committed_files(clone: Path) -> None:
-    archive = clone / f"handin-{LAB}.tar.gz"
-    target = clone / HANDIN
+def test_handin_packs_the_committed_files(lab: Lab, clone: Path) -> None:
+    archive = clone / f"handin-{lab.name}.tar.gz"
+    target = clone / lab.handin[0]
     target.write_text(target.read_text() + "// my work\n")
     git(clone, "commit", "-q", "-am", "my work")
     (clone / "scratch.txt").write_text("an untracked file is fine\n")
-    proc = handin(clone)
+    proc = handin(clone, lab)
     assert proc.returncode == 0, proc.stdout
-    assert f"handin-{LAB}.tar.gz" in proc.stdout, proc.stdout
+    assert f"handin-{lab.name}.tar.gz" in proc.stdout, proc.stdout
     files = archive_files(archive)
-    assert set(files) == {HANDIN, "handin.json"}, sorted(files)
-    assert files[HANDIN] == target.read_bytes()
+    assert set(files) == {*lab.handin, "handin.json"}, sorted(files)
+    for h in lab.handin:
+        assert files[h] == (clone / h).read_bytes()
     meta = json.loads(files["handin.json"])
-    assert meta["lab"] == LAB
+    assert meta["lab"] == lab.name
     assert meta["commit"] == git(clone, "rev-parse", "HEAD").strip()
-    assert meta["files"] == [HANDIN] and meta["commit_date"]
+    assert meta["files"] == list(lab.handin) and meta["commit_date"]
     # A later edit, committed or not, does not change what was packed.
     target.write_text("uncommitted\n")
-    assert archive_files(archive)[HANDIN] != b"uncommitted\n"
+    assert archive_files(archive)[lab.handin[0]] != b"uncommitted\n"
     status = git(clone, "status", "--porcelain", "--untracked-files=all")
     assert "handin-" not in status, "the archive shows up as an untracked file"

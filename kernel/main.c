@@ -63,6 +63,7 @@ kmain(void)
     wbctl_init();     // wbctl(2)
     wbtrace_init();   // the writeback trace ring, attached to the trace points
     profile_init();   // the kernel profiler, profile(2)
+    blkhold_init();   // blkhold(2)
     binit();          // buffer cache
     iinit();          // inode table
     fileinit();       // file table

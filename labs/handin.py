@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
-"""Package a lab's hand-in files for upload: `make handin [LAB=writeback]`.
+"""Package a lab's hand-in files for upload: `make handin [LAB=crash]`.
 
     python3 labs/handin.py [--lab NAME] [-o FILE]
+
+Without --lab, the lab is the one the starter was made for (its first
+commit is "<lab> lab starter"), or writeback.
 
 Refuses while the repository has uncommitted changes: tracked files that
 are modified, staged or deleted, or a hand-in file that is not in the last
@@ -124,18 +127,29 @@ def make_archive(repo: Path, lab: Lab, head: str, out: Path) -> dict[str, str]:
     return meta
 
 
+def starter_lab(repo: Path) -> str:
+    """The lab of the starter this repository was cloned from, read from
+    its first commit ("crash lab starter"); writeback if there is none."""
+    proc = git(repo, "log", "--reverse", "--format=%s", check=False)
+    first = proc.stdout.decode().splitlines()[:1] if proc.returncode == 0 else []
+    words = first[0].split() if first else []
+    if len(words) == 3 and words[1:] == ["lab", "starter"] and \
+            (repo / "labs" / words[0] / "lab.json").exists():
+        return words[0]
+    return "writeback"
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     ap = argparse.ArgumentParser(
         description="Package the committed hand-in files of a lab for upload.")
-    ap.add_argument("--lab", default="writeback",
-                    help="the lab (default: writeback)")
+    ap.add_argument("--lab", help="the lab (default: the starter's, or writeback)")
     ap.add_argument("-o", "--output", type=Path, metavar="FILE",
                     help="where to write (default: handin-<lab>.tar.gz at "
                          "the top of the repository)")
     args = ap.parse_args(argv)
     try:
         repo = top_level(Path.cwd())
-        lab = load_lab(repo, args.lab)
+        lab = load_lab(repo, args.lab or starter_lab(repo))
         head_proc = git(repo, "rev-parse", "--verify", "-q", "HEAD^{commit}",
                         check=False)
         if head_proc.returncode != 0:

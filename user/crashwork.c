@@ -50,6 +50,8 @@
 // that a kernel that breaks a rule leaves many crash states in which that
 // step's promise does not hold.
 //
+// `crashwork lab SEED` is the crash lab's scenario (see crashlab()).
+//
 // The same SEED gives the same operations (the timing of the background
 // process against them varies).  The last four steps are quiet: the
 // background process is gone, periodic writeback is off, and after a
@@ -713,11 +715,17 @@ start_writeback(int fid, uint64 off, uint64 len)
 // after a promise, it makes the window to the next FLUSH long, so that
 // the writes a broken promise left unflushed share it with many others.
 static void
+busy_pages(int junk, int n)
+{
+  for (int i = 0; i < n; i++)
+    do_write(junk, (uint64)(2 * i) * PG, PG);
+  start_writeback(junk, 0, (uint64)(2 * n) * PG);
+}
+
+static void
 busy(int junk)
 {
-  for (int i = 0; i < 24; i++)
-    do_write(junk, (uint64)(2 * i) * PG, PG);
-  start_writeback(junk, 0, 48 * PG);
+  busy_pages(junk, 24);
 }
 
 // One step per rule: D1 fsync waits for writes others started; D2 fsync
@@ -928,14 +936,162 @@ errors_main(int steps, int from)
   exit(0);
 }
 
+// ---------------------------------------------------------------- the crash lab
+
+// `crashwork lab SEED`: the scenario of the crash lab's tests
+// (grade/test_crash_lab.py, rules in labs/crash/rules.md).  One step per
+// promise of vfs_fsync_range(), each about a file of its own, on a disk
+// the host keeps slow, with busy() writes around it as in promises();
+// then a step where ordered data matters, and one where the log commits
+// on its own, again and again.  Before the steps, the disk is filled and
+// part of the filler freed again: every block the steps allocate still
+// holds the filler's old bytes, which a file must never show.
+
+#define LABFREE   64          // filler pages freed for the steps to use
+#define LABHOLD   100         // centiseconds blkhold() keeps data writes
+
+// Fill the disk with one file (cw/fill), a page at a time, until write(2)
+// says ENOSPC; then give back its last LABFREE pages.
+static void
+fill_disk(void)
+{
+  int fid = new_fid();
+  struct file *f = &files[fid];
+  uint64 seed = seed_of(fid, ++f->ver), n = 0;
+
+  strcpy(f->path, "cw/fill");
+  int fd = open(f->path, O_CREAT | O_EXCL | O_RDWR);
+  if (fd < 0)
+    fail("create", f->path);
+  f->alive = 1;
+  printf("OP name fid=%d path=%s\n", fid, f->path);
+  for (;; n++) {
+    fill(buf, n * PG, PG, seed);
+    if (pwrite(fd, buf, PG, n * PG) != PG)
+      break;
+  }
+  if (errno != ENOSPC || n <= LABFREE + 8)
+    fail("filling the disk", f->path);
+  close(fd);
+  ext_write(f, 0, n * PG, seed);
+  f->size = n * PG;
+  printf("OP write fid=%d off=0 len=%lu seed=0x%lx\n", fid, n * PG, seed);
+  sync_all();
+  do_trunc(fid, (n - LABFREE) * PG);
+}
+
+// The step that shows ordered data: a new file's writeback allocates its
+// blocks and sends its data, which blkhold() keeps back; meanwhile an
+// fsync of another file commits the transaction that points at them.
+static void
+lab_ordered(int other)
+{
+  int fid = do_create();
+
+  do_write(fid, 0, 8 * PG);
+  if (blkhold(LABHOLD) < 0)
+    fail("blkhold", 0);
+  start_writeback(fid, 0, 8 * PG);
+  sync_call(other, 0);
+  blkhold(0);
+}
+
+// Metadata alone, committed by the log's own thread every few ticks and
+// never flushed after: each commit's empty header shares a window with
+// the next commit's log blocks.
+static void
+lab_churn(void)
+{
+  if (sysctl(SYSCTL_COMMIT_CENTISECS, 5, 0) < 0)
+    fail("sysctl", 0);
+  for (int i = 0; i < 6; i++) {
+    int fid = do_create();
+    if (i % 2)
+      do_rename(fid, 0);
+    else if (i > 0)
+      do_unlink(fid - 1);
+    sleep(15);
+  }
+  if (sysctl(SYSCTL_COMMIT_CENTISECS, 3000, 0) < 0)
+    fail("sysctl", 0);
+  sync_all();
+}
+
+// busy() with fewer writes: eight overwrites of the junk file, enough to
+// keep a step's own writes queued behind them, and a third of the crash
+// states to check.
+static void
+lab_busy(int junk)
+{
+  busy_pages(junk, 8);
+}
+
+static void
+lab_step(int k, int junk)
+{
+  lab_busy(junk);
+  ready(k, 0);
+  wait_line();
+  lab_busy(junk);
+}
+
+static void
+crashlab(void)
+{
+  int waits = make_file("cw/waits", 16, 16, 0), flushes = make_file("cw/flushes", 16, 16, 0);
+  int others = make_file("cw/others", 16, 16, 0), datasync = make_file("cw/datasync", 16, 16, 0);
+  int resize = make_file("cw/resize", 16, 16, 0), junk = make_file("cw/junk", 16, 16, 0);
+  sync_all();
+  fill_disk();
+  sync_all();
+  ready(1, 0);
+  wait_line();
+  lab_busy(junk);
+  for (int i = 0; i < 3; i++) {                 // new blocks, fsync
+    int fresh = do_create();
+    do_write(fresh, 0, 8 * PG);
+    sync_call(fresh, 0);
+  }
+  lab_step(2, junk);
+  do_write(waits, PG, 3 * PG);                  // fsync waits for others' writes
+  start_writeback(waits, PG, 3 * PG);
+  sync_call(waits, 0);
+  lab_step(3, junk);
+  do_write(flushes, 2 * PG, 3 * PG);            // fsync with nothing to commit
+  sync_call(flushes, 0);
+  lab_step(4, junk);
+  do_write(others, 5 * PG, 3 * PG);             // written before fsync is called
+  int fd = open_file(others, O_RDWR);
+  if (sync_file_range(fd, 5 * PG, 3 * PG, SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER) < 0)
+    fail("sync_file_range", files[others].path);
+  close(fd);
+  sync_call(others, 0);
+  lab_step(5, junk);
+  do_write(datasync, 16 * PG, 4 * PG);          // fdatasync of an append
+  sync_call(datasync, 1);
+  lab_step(6, junk);
+  do_trunc(resize, 6 * PG);                     // fsync of a size change
+  sync_call(resize, 0);
+  lab_step(7, junk);
+  lab_ordered(flushes);
+  lab_step(8, junk);
+  lab_churn();
+  lab_busy(junk);
+  sleep(100);     // the busy writes reach the disk before the plug is pulled
+  ready(9, 1);
+  wait_line();
+  exit(0);
+}
+
 int
 main(int argc, char *argv[])
 {
-  int scenario = argc > 1 && strcmp(argv[1], "promises") == 0;
+  int lab = argc > 1 && strcmp(argv[1], "lab") == 0;
+  int scenario = lab || (argc > 1 && strcmp(argv[1], "promises") == 0);
   int errors = argc > 1 && strcmp(argv[1], "errors") == 0;
   if (argc < 2 || argc > 3 + 2 * errors || (scenario && argc != 3) || (errors && argc < 4)) {
     fprintf(2, "usage: crashwork SEED [STEPS] | crashwork promises SEED | "
-               "crashwork errors SEED STEPS [FROM]\n");
+               "crashwork lab SEED | crashwork errors SEED STEPS [FROM]\n");
     exit(2);
   }
   uint64 seed = strtol(argv[1 + scenario + errors], 0, 0);
@@ -967,6 +1123,8 @@ main(int argc, char *argv[])
       fail("sysctl", 0);
     ready(0, 0);
     wait_line();
+    if (lab)
+      crashlab();
     promises();
   }
   bgpid = fork();

@@ -83,6 +83,7 @@ int wbtrace(struct wbtrace_event *buf, int n, uint64 since);  // trace events af
 int rawdisk(int op, uint64 blockno, void *buf, int nblocks);  // bench only
 int profile(int op, uint64 arg, void *buf, uint64 n);   // the kernel profiler
 int wbctl(int fd, struct wbctl *c);  // run one writeback (uapi/wbctl.h)
+int blkhold(int centisecs);    // hold data writes back (crash tests only)
 long raw_syscall(long num, long a0, long a1, long a2);  // any call, -errno back
 
 // ---- ulib: strings and memory

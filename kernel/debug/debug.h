@@ -10,11 +10,13 @@
 //   rawdisk.c  rawdisk(2): direct I/O on a scratch disk, for benchmarks
 //   profile.c  profile(2): the kernel profiler, sampling every hart from
 //              machine mode (profvec.S); start() prepares each hart for it
+//   blkhold.c  blkhold(2): hold data writes back, as a reordering disk would
 #ifndef QUIRE_DEBUG_H
 #define QUIRE_DEBUG_H
 
 void wbctl_init(void);
 void wbtrace_init(void);
 void profile_init(void);
+void blkhold_init(void);
 
 #endif

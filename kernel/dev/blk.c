@@ -21,6 +21,12 @@ static struct {
 // Protects req->done for blk_submit_wait's sleepers.
 static struct spinlock wait_lock;
 
+// Writes to disk 0 that had completed when the last successful FLUSH was
+// sent: the FLUSH made all of them durable (blk_flush_needed).
+static uint64 flushed_writes;
+
+static blk_hold_t hold;
+
 void
 blk_init(void)
 {
@@ -66,7 +72,24 @@ blk_free(struct blk_request *req)
 void
 blk_submit(struct blk_request *req)
 {
+  blk_hold_t h = __atomic_load_n(&hold, __ATOMIC_ACQUIRE);
+
+  if (h && h(req))
+    return;
   virtio_blk_submit(req);
+}
+
+// Hand a request to the disk now (for a hold that kept it).
+void
+blk_dispatch(struct blk_request *req)
+{
+  virtio_blk_submit(req);
+}
+
+void
+blk_attach_hold(blk_hold_t h)
+{
+  __atomic_store_n(&hold, h, __ATOMIC_RELEASE);
 }
 
 static void
@@ -151,15 +174,45 @@ blk_flush(void)
 int
 blk_flush_dev(int dev)
 {
+  struct blk_stats before;
+
   if (!virtio_blk_can_flush(dev))
     return 0;   // no volatile cache to empty
+  virtio_blk_stats(dev, &before);
   struct blk_request *req = blk_alloc();
   req->dev = dev;
   req->op = BLK_FLUSH;
   req->nseg = 0;
   int err = blk_submit_wait(req);
   blk_free(req);
+  // Every write counted before the FLUSH was sent had completed, so the
+  // FLUSH covered it.  (A write that completed meanwhile counts after.)
+  uint64 old = __atomic_load_n(&flushed_writes, __ATOMIC_RELAXED);
+  while (err == 0 && dev == 0 && old < before.writes &&
+         !__atomic_compare_exchange_n(&flushed_writes, &old, before.writes, 0,
+                                      __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
+    ;
   return err;
+}
+
+/**
+ * blk_flush_needed - would a FLUSH of disk 0 now make anything durable?
+ *
+ * True when a write has completed since the last successful FLUSH was
+ * sent, whoever wrote it: such a write may still sit in the disk's
+ * volatile cache.  False when every completed write is on stable storage
+ * already, or the disk has no cache to empty: then a FLUSH would be I/O
+ * for nothing.
+ */
+int
+blk_flush_needed(void)
+{
+  struct blk_stats now;
+
+  if (!virtio_blk_can_flush(0))
+    return 0;
+  virtio_blk_stats(0, &now);
+  return now.writes > __atomic_load_n(&flushed_writes, __ATOMIC_SEQ_CST);
 }
 
 uint64

@@ -44,11 +44,20 @@ int blk_submit_batch(struct blk_request **reqs, int n);
 int blk_rw(enum blk_op op, uint64 blockno, void *buf, int nblocks);
 int blk_flush(void);
 int blk_flush_dev(int dev);
+int blk_flush_needed(void);          // would a FLUSH now make anything durable?
 uint64 blk_capacity(void);           // the file-system disk's size in blocks
 
 // Request allocation from a fixed pool; blk_alloc sleeps until one is free.
 struct blk_request *blk_alloc(void);
 void blk_free(struct blk_request *req);
+
+// A hold: a test tool (kernel/debug/blkhold.c) that makes the disk look
+// as if it reordered its queue.  An attached hold sees every request
+// blk_submit() is given; if it returns 1 it has kept the request and will
+// pass it to blk_dispatch() later.  Nothing else depends on it.
+typedef int (*blk_hold_t)(struct blk_request *req);
+void blk_attach_hold(blk_hold_t hold);
+void blk_dispatch(struct blk_request *req);
 
 // Disk counters since boot, for wbstat.
 struct blk_stats {

@@ -237,13 +237,22 @@ write_end_io(struct blk_request *req)
   blk_free(req);
 }
 
+// Send the request being gathered.  ctx->ordered says whether it makes
+// new bytes part of the file (a new block, a larger on-disk size); the
+// end_io (write_end_io) sees the same in req->private.
 static void
 submit_pending(struct wb_ctx *ctx)
 {
   if (ctx->req) {
+// LAB(crash) BEGIN ordered_submit
+#ifndef LAB_STARTER
     if (ctx->ordered)
       log_ordered_begin();
     ctx->req->private = (void *)(uint64)ctx->ordered;
+#else
+    ctx->req->private = 0;
+#endif
+// LAB(crash) END
     blk_submit(ctx->req);
     ctx->req = 0;
     ctx->ordered = 0;

@@ -15,7 +15,10 @@
 //   3. empty the disk's volatile write cache (blk_flush)
 //
 // Step 3 is needed even when step 2 found nothing to commit: the data
-// writes of step 1 may still sit in the disk's cache.
+// writes of step 1 may still sit in the disk's cache.  It is needed
+// whenever any write has completed since the last FLUSH
+// (blk_flush_needed), and only then: an fsync with nothing dirty, nothing
+// in flight and nothing to commit sends the disk nothing at all.
 #include "types.h"
 #include "lib/lib.h"
 #include "uapi/errno.h"
@@ -28,20 +31,27 @@
 #include "mm/pagemap.h"
 #include "mm/writeback.h"
 
-// Steps 2 and 3.  0, or -EIO: the file system has shut down (a failed
-// commit), or the disk failed the FLUSH, which shuts it down too: what
-// the disk's cache held may be lost, and nothing written later could be
-// promised either.
+// Step 3: a FLUSH.  0, or -EIO: the disk failed it, which shuts the file
+// system down: what the disk's cache held may be lost, and nothing
+// written later could be promised either.
 static int
-commit_and_flush(void)
+flush_disk_cache(void)
 {
-  if (log_force() != 0)
-    return -EIO;
   if (blk_flush() != 0) {
     fs_shutdown("flushing the disk's cache", 0);
     return -EIO;
   }
   return 0;
+}
+
+// Steps 2 and 3, for sync.  0, or -EIO: the file system has shut down (a
+// failed commit), or the FLUSH failed.
+static int
+commit_and_flush(void)
+{
+  if (log_force() != 0)
+    return -EIO;
+  return flush_disk_cache();
 }
 
 /**
@@ -59,10 +69,32 @@ commit_and_flush(void)
 int
 vfs_fsync_range(struct file *file, loff_t start, loff_t end, int datasync)
 {
+// LAB(crash) BEGIN vfs_fsync_range
+#ifndef LAB_STARTER
+  // 1. The data: write what is dirty now, and wait for every write of the
+  //    range in flight, those the flusher started too.
   int err = file_write_and_wait_range(file, start, end);
-  int ferr = commit_and_flush();
-
+  // 2. The metadata that points at it: a size, block pointers.  fdatasync
+  //    needs them as much as fsync does.  An empty log costs nothing.
+  int ferr = log_force();
+  // 3. The disk's cache, if a write completed since the last FLUSH: the
+  //    data of step 1 (or the flusher's, done before this call), or the
+  //    commit's empty header.
+  if (ferr == 0 && blk_flush_needed())
+    ferr = flush_disk_cache();
   return err ? err : ferr;
+#else
+  // Write the file's dirty folios, wait for them, and commit.
+  struct address_space *mapping = &file->ip->i_data;
+  int err = 0;
+
+  if (xa_marked(&mapping->i_pages, PAGECACHE_TAG_DIRTY))
+    err = filemap_write_and_wait_range(mapping, start, end);
+  int werr = file_check_and_advance_wb_err(file);
+  log_force();
+  return err ? err : werr;
+#endif
+// LAB(crash) END
 }
 
 int

@@ -72,7 +72,7 @@ argstr(int n, char *buf, int max)
   X(ftruncate) X(fsync) X(fdatasync) X(sync) X(syncfs) X(sync_file_range) \
   X(mmap) X(munmap) X(msync) X(rename) X(poweroff) X(wbstat) X(dup2) \
   X(getppid) X(uptime_ms) X(sysctl) X(wbtrace) X(rawdisk) X(wbctl) \
-  X(profile)
+  X(profile) X(blkhold)
 
 #define DECLARE(name) int64 sys_##name(void);
 SYSCALLS(DECLARE)

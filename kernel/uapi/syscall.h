@@ -50,7 +50,8 @@
 #define SYS_rawdisk         42
 #define SYS_wbctl           43
 #define SYS_profile         44
+#define SYS_blkhold         45
 
-#define NSYSCALL            45   // one more than the largest number
+#define NSYSCALL            46   // one more than the largest number
 
 #endif

@@ -72,6 +72,7 @@ SYSCALL(wbtrace)
 SYSCALL(rawdisk)
 SYSCALL(profile)
 SYSCALL(wbctl)
+SYSCALL(blkhold)
 
 # The error tail shared by every stub: a0 holds -errno.
         .p2align 2
