@@ -153,8 +153,9 @@ def _cold_reads(ref: Reference, workdir: Path) -> list[Injection]:
 def _run(ref: Reference, disk: Path, drive: Drive, cold: bool, workdir: Path,
          out: Optional[Outcome] = None) -> tuple[list[Step], str]:
     """Boot on disk, drive the workload to its end, check that the shell
-    still answers, and pull the plug.  Returns the steps and the console;
-    no steps if the machine stopped at boot, saying why."""
+    still answers, and pull the plug.  Returns the steps and the kernel's
+    disk notices (one per line); no steps if the machine stopped at boot,
+    saying why."""
     with Machine(image=disk, drive=drive, kernel=ref.kernel, workdir=workdir,
                  name="error sweep") as m:
         try:
@@ -169,10 +170,10 @@ def _run(ref: Reference, disk: Path, drive: Drive, cold: bool, workdir: Path,
             if out is None:
                 raise
             out.add("panic" if "panicked" in e.reason else "hang", e.reason)
-            return [], m.output
+            return [], "\n".join(m.notices)
         finally:
             m.kill()
-        return steps, m.output
+        return steps, "\n".join(m.notices)
 
 
 def inject(ref: Reference, inj: Injection, workdir: Path) -> Outcome:
@@ -183,12 +184,12 @@ def inject(ref: Reference, inj: Injection, workdir: Path) -> Outcome:
     disk = copy_sparse(ref.cold_base if cold else ref.base, workdir / "disk.img")
     log = workdir / "writes.log"
     drive = Drive(logwrites=LogWrites(log=log), blkdebug=inj.blkdebug(len(ref.writes)))
-    steps, console = _run(ref, disk, drive, cold, workdir, out)
-    out.hit = "virtio-blk: disk 0 failed a" in console
+    steps, notices = _run(ref, disk, drive, cold, workdir, out)
+    out.hit = "virtio-blk: disk 0 failed a" in notices
     if out.problems:
         return out
     if steps:
-        _check_workload(out, "".join(s.text for s in steps), console)
+        _check_workload(out, "".join(s.text for s in steps), notices)
     out.logged = len(writelog.read_log(log).entries)
     _check_reboot(ref, out, disk, workdir / "reboot")
     if "panic" not in out.problems and "reboot" not in out.problems:
@@ -196,7 +197,7 @@ def inject(ref: Reference, inj: Injection, workdir: Path) -> Outcome:
     return out
 
 
-def _check_workload(out: Outcome, text: str, console: str) -> None:
+def _check_workload(out: Outcome, text: str, notices: str) -> None:
     """What crashwork printed about the error (see its finish()).  Every
     failed request must reach some call, but for one kind: a read that
     readahead started (file data, and the indirect block that maps it)
@@ -209,7 +210,7 @@ def _check_workload(out: Outcome, text: str, console: str) -> None:
         return
     if KILLED.search(text):
         # A fault on a page the disk failed to read: the process was told.
-        out.shutdown = "the file system is now read-only" in console
+        out.shutdown = "the file system is now read-only" in notices
         return
     if m is None:
         out.add("workload", "crashwork printed no DISK line")
@@ -229,9 +230,9 @@ def _check_workload(out: Outcome, text: str, console: str) -> None:
         for bad in re.findall(r"(?m)^RO BAD (.*)$", text) or ["crashwork printed no RO line"]:
             rule = "rule E4" if re.match(r"f?sync", bad) else "rule E3"
             out.add("workload", f"{rule}: after the shutdown: {bad}")
-    notices = console.count("the file system is now read-only")
-    if notices != (1 if out.shutdown else 0):
-        out.add("workload", f"rule E2: the console said {notices} times that the file "
+    said = notices.count("the file system is now read-only")
+    if said != (1 if out.shutdown else 0):
+        out.add("workload", f"rule E2: the console said {said} times that the file "
                             f"system is read-only (shutdown={int(out.shutdown)})")
 
 

@@ -7,6 +7,8 @@ runs a few commands:
     echo WORDS     prints WORDS
     lines N        prints N numbered lines
     noeol          prints text without a final newline
+    notice         prints a line with a kernel disk notice inside it, in
+                   pieces that arrive apart
     panic          prints a kernel panic message and hangs
     hang           prints nothing more, ever
     exit N         exits with status N at once (QEMU dying)
@@ -68,6 +70,11 @@ def main() -> int:
                 out(f"line {i}\n")
         elif words[0] == "noeol":
             out("no newline")
+        elif words[0] == "notice":
+            for piece in ("TAG 0", "virt", "io-blk: disk 0 failed a read", " of block 7 (1 blocks)\n",
+                          "x2a\nfs", ": disk error reading (block 7): read-only\n", "fsync ok\n"):
+                out(piece)
+                time.sleep(0.05)
         elif words[0] == "panic":
             out("panic: fake panic\nbacktrace:\n  0x80001234\n  0x80005678\n")
             while True:

@@ -4,6 +4,8 @@ A Machine is one run of QEMU on one disk image.  By default it boots
 kernel/kernel on a fresh, private copy of fs.img, so that a test may write
 to the disk freely.  The console is QEMU's serial port on QEMU's standard
 input and output; a reader thread collects everything the machine prints.
+The kernel's disk notices, which may land inside a program's line, are
+kept apart from the rest (Machine.notices, notices.py).
 
     with Machine(cpus=3) as m:
         m.boot()                          # waits for the first "$ "
@@ -42,6 +44,7 @@ from typing import IO, Iterable, Optional, Pattern, Sequence, Union
 from drives import (Blkdebug, Drive, InjectError, LogWrites, Throttle,
                     probe_drive, qemu_io)
 from errors import TAIL_LINES, Exited, MachineError, Panic, Timeout
+from notices import NoticeFilter
 from procs import close_pipes, die_with_parent
 from settings import FS_IMAGE, KERNEL, REPO, qemu_binary, scaled, timeout_scale
 
@@ -168,6 +171,7 @@ class Machine:
         self._cond = threading.Condition()
         self._chunks: list[str] = []       # output not yet joined into _text
         self._text = ""                    # console output, \r removed
+        self._notices = NoticeFilter()     # takes disk notices out of _text
         self._mark = 0                     # waits look at _text[_mark:]
         self._panic_scanned = 0            # _text[:this] has no panic
         self._eof = False
@@ -258,15 +262,26 @@ class Machine:
     def _sync(self) -> str:
         """Join output that has arrived into _text (call with _cond held)."""
         if self._chunks:
-            self._text += "".join(self._chunks)
+            self._text += self._notices.feed("".join(self._chunks))
             self._chunks.clear()
+        if self._eof:
+            self._text += self._notices.flush()
         return self._text
 
     @property
     def output(self) -> str:
-        """Everything the machine printed so far (\\r removed)."""
+        """Everything the machine printed so far (\\r removed), but for the
+        kernel's disk notices (see `notices`)."""
         with self._cond:
             return self._sync()
+
+    @property
+    def notices(self) -> list[str]:
+        """The kernel's disk notices so far, one line each, in order: they
+        are not in `output` (see notices.py)."""
+        with self._cond:
+            self._sync()
+            return list(self._notices.notices)
 
     @property
     def stderr(self) -> str:

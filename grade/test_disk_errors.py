@@ -50,6 +50,11 @@ def make_files(machine: Callable[..., Machine], image: Path, nfiles: int) -> Non
     assert m.poweroff() == 0
 
 
+def notices(m: Machine) -> str:
+    """What the kernel said on the console about the disk (see notices.py)."""
+    return "\n".join(m.notices)
+
+
 def check_alive(m: Machine) -> None:
     """The kernel keeps going, and the files the error does not touch work."""
     assert m.run("cat other") == "keep\n", \
@@ -71,7 +76,7 @@ def test_ls_of_unreadable_directory(machine, fresh_image) -> None:  # type: igno
     out = m.run("ls d")
     assert "ls: d: input/output error" in out, \
         f"rule E1: a failed read must give EIO, but ls d printed {out!r}"
-    assert f"failed a read of block {dblock}" in m.output, "the console did not name the block"
+    assert f"failed a read of block {dblock}" in notices(m), "the console did not name the block"
     check_alive(m)
 
 
@@ -185,7 +190,7 @@ def shut_down_by(machine: Callable[..., Machine], image: Path, drive: Drive) -> 
     fsop.expect(results, "sync", error="EIO",
                 why="sync must fail: its commit failed (rule E2), the fs is read-only (rule E4)")
     assert counters.get("fs_shutdown") == 1, "rule E2: wbstat does not show a shutdown"
-    assert m.output.count(READ_ONLY) == 1, \
+    assert notices(m).count(READ_ONLY) == 1, \
         "rule E2: the console must say once that the file system is read-only"
     results, _, _ = fsop.run(m, "open c more rwc", "open a other r", "fsync a",
                              f"check a 0 4096 {SEED}", "open b new r", f"check b 0 4096 {SEED}")
@@ -214,7 +219,7 @@ def check_after_reboot(machine: Callable[..., Machine], image: Path, run_fsck) -
     results, _, _ = fsop.run(m, "open a other r", f"check a 0 4096 {SEED}")
     fsop.expect(results, f"check a 0 4096 {SEED}", value=0,
                 why="rule E2: data committed before the shutdown must survive it")
-    assert READ_ONLY not in m.output
+    assert READ_ONLY not in notices(m)
     assert m.poweroff() == 0
     r = run_fsck(image)
     assert r.returncode == 0, f"rule E2: fsck after the shutdown:\n{r.stdout}"
@@ -227,7 +232,7 @@ def test_failed_flush_in_commit_shuts_down(machine, fresh_image, run_fsck) -> No
     image = synced_image(machine, fresh_image)
     drive = Drive(blkdebug=Blkdebug(rules=(InjectError(event="flush_to_disk", iotype="flush"),)))
     m = shut_down_by(machine, image, drive)
-    assert "fs: disk error flushing" in m.output, "rule E2: the console must say why"
+    assert "fs: disk error flushing" in notices(m), "rule E2: the console must say why"
     m.kill()
     check_after_reboot(machine, image, run_fsck)
 
@@ -242,7 +247,7 @@ def test_failed_log_header_write_shuts_down(machine, fresh_image, run_fsck) -> N
     drive = Drive(blkdebug=Blkdebug(rules=(InjectError(
         event="write_aio", iotype="write", sector=header * SECTORS),)))
     m = shut_down_by(machine, image, drive)
-    assert f"(block {header})" in m.output, "rule E2: the console must name the failed block"
+    assert f"(block {header})" in notices(m), "rule E2: the console must name the failed block"
     m.kill()
     check_after_reboot(machine, image, run_fsck)
 

@@ -61,6 +61,15 @@ def test_async_message_before_echo_is_not_output(tmp_path: Path) -> None:
         assert "$ hart 2 starting\necho x\nx\n$ " in m.output
 
 
+def test_disk_notice_inside_a_line_is_taken_out(tmp_path: Path) -> None:
+    with fake(tmp_path) as m:
+        m.boot(timeout=10)
+        assert m.run("notice", timeout=10) == "TAG 0x2a\nfsync ok\n"
+        assert m.notices == ["virtio-blk: disk 0 failed a read of block 7 (1 blocks)",
+                             "fs: disk error reading (block 7): read-only"]
+        assert m.run("echo fs", timeout=10) == "fs\n"
+
+
 def test_wait_for_text_and_regex_moves_mark(tmp_path: Path) -> None:
     with fake(tmp_path) as m:
         m.start()

@@ -10,6 +10,8 @@ void console_intr(int c);      // a character arrived from the UART
 void uartinit(void);
 void uart_putc(int c);         // buffered, may sleep: for user output
 void uart_putc_sync(int c);    // spins until sent: for kernel output
+void uart_hold(void);          // around a kernel message: nothing else is sent
+void uart_unhold(void);
 void uart_intr(void);
 
 #endif

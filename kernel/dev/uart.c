@@ -88,6 +88,21 @@ uart_putc_sync(int c)
   pop_off();
 }
 
+// Keep other harts' buffered output off the wire while the kernel prints
+// one message, so that the message arrives in one piece even when a
+// program is half-way through a line (printf holds the UART this way).
+void
+uart_hold(void)
+{
+  acquire(&uart_lock);
+}
+
+void
+uart_unhold(void)
+{
+  release(&uart_lock);
+}
+
 // Either a byte arrived or the transmitter is ready for more (or both).
 void
 uart_intr(void)

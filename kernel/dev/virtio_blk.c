@@ -287,12 +287,14 @@ report_error(struct disk *disk, struct blk_request *req)
 
   if (n > ERRORS_SHOWN)
     return;
+  const char *more = n == ERRORS_SHOWN ? "; further errors are counted only (wbstat)" : "";
+
+  // One printf, so that the line reaches the console whole.
   if (req->op == BLK_FLUSH)
-    printf("virtio-blk: disk %d failed a FLUSH", req->dev);
+    printf("virtio-blk: disk %d failed a FLUSH%s\n", req->dev, more);
   else
-    printf("virtio-blk: disk %d failed a %s of block %ld (%d blocks)", req->dev,
-           what[req->op], req->blockno, req->nseg);
-  printf(n == ERRORS_SHOWN ? "; further errors are counted only (wbstat)\n" : "\n");
+    printf("virtio-blk: disk %d failed a %s of block %ld (%d blocks)%s\n", req->dev,
+           what[req->op], req->blockno, req->nseg, more);
 }
 
 static void

@@ -12,7 +12,8 @@
 
 volatile int panicked = 0;
 
-// Serialises whole printf calls so lines from different harts don't mix.
+// Serialises whole printf calls so lines from different harts don't mix
+// (and, with uart_hold, keeps user output out of a kernel message).
 static struct spinlock printlock;
 
 // Where formatted characters go: the console, or a bounded buffer.
@@ -128,11 +129,15 @@ vprintf(const char *fmt, va_list ap)
   struct sink s = { .put = put_console };
   int locking = !panicked;
 
-  if (locking)
+  if (locking) {
     acquire(&printlock);
+    uart_hold();
+  }
   format(&s, fmt, ap);
-  if (locking)
+  if (locking) {
+    uart_unhold();
     release(&printlock);
+  }
 }
 
 void
