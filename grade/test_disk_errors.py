@@ -11,6 +11,12 @@ The sweep (test_error_sweep) does this for every write request of a
 workload in turn, and for the reads of a cold-cache run: errsweep.py.
 The rules, E1 to E8, are in grade/errorbugs/rules.md, each with a patch
 that breaks it (test_mutations.py).
+
+A failed write's outcome rests on the order of the commit's writes, on
+its FLUSHes and on ordered data: the code of the crash lab.  The tests
+that depend on it (a failed data write, FLUSH or header write, and the
+graded sample of the sweep) are graded with that lab, whose starter
+fails them.
 """
 
 from __future__ import annotations
@@ -149,6 +155,7 @@ def test_unreadable_indirect_block_is_eio(machine, fresh_image) -> None:  # type
                 why="rule E7: a page behind an unreadable indirect block must give EIO")
 
 
+@pytest.mark.lab("crash")
 @pytest.mark.points(1)
 def test_failed_new_data_write_stops_the_commit(machine, fresh_image, run_fsck) -> None:  # type: ignore[no-untyped-def]
     """A file gets blocks another file freed; the disk fails their writes.
@@ -225,6 +232,7 @@ def check_after_reboot(machine: Callable[..., Machine], image: Path, run_fsck) -
     assert r.returncode == 0, f"rule E2: fsck after the shutdown:\n{r.stdout}"
 
 
+@pytest.mark.lab("crash")
 @pytest.mark.points(1)
 def test_failed_flush_in_commit_shuts_down(machine, fresh_image, run_fsck) -> None:  # type: ignore[no-untyped-def]
     """Every FLUSH fails: the log commit's FLUSH shuts the file system down
@@ -237,6 +245,7 @@ def test_failed_flush_in_commit_shuts_down(machine, fresh_image, run_fsck) -> No
     check_after_reboot(machine, image, run_fsck)
 
 
+@pytest.mark.lab("crash")
 @pytest.mark.points(1)
 def test_failed_log_header_write_shuts_down(machine, fresh_image, run_fsck) -> None:  # type: ignore[no-untyped-def]
     """The write of the commit record fails: shut down, and nothing of the
@@ -329,6 +338,7 @@ def test_error_sweep(reference, tmp_path, capsys) -> None:  # type: ignore[no-un
     assert not any(o.problems for o in outcomes), text
 
 
+@pytest.mark.lab("crash")
 @pytest.mark.points(4)
 def test_error_sweep_sample(reference, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """A sample of the sweep: a request of each kind, once and for good."""
