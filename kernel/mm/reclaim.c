@@ -167,5 +167,5 @@ folio_alloc_reclaim(void)
 {
   void *page = kalloc_reclaim();
 
-  return page ? folio_init_page(page) : 0;
+  return page ? folio_init_page(page, 0) : 0;
 }
