@@ -118,7 +118,23 @@ folio_get(struct folio *folio)
   return folio;
 }
 
-// Drop a reference; the last one frees the page.
+// Take a reference unless the count is 0: a folio being freed, or one
+// that split_folio() holds frozen.  For code that finds folios without
+// the mapping's i_pages_lock (reclaim, on the LRU list).  Returns 1 if it
+// took one.
+int
+folio_try_get(struct folio *folio)
+{
+  int n = __atomic_load_n(&folio->refcount, __ATOMIC_SEQ_CST);
+
+  while (n > 0)
+    if (__atomic_compare_exchange_n(&folio->refcount, &n, n + 1, 0, __ATOMIC_SEQ_CST,
+                                    __ATOMIC_SEQ_CST))
+      return 1;
+  return 0;
+}
+
+// Drop a reference; the last one frees the pages.
 void
 folio_put(struct folio *folio)
 {

@@ -20,8 +20,12 @@
 //   PG_dirty       the contents are newer than the disk
 //   PG_writeback   a write of the contents to the disk is in flight
 //   PG_lru         the folio is on the LRU list (reclaim)
-//   PG_mappedtodisk  the file block behind the folio is allocated on disk
-//   PG_delalloc    dirty, with no disk block yet: space is reserved for it
+//   PG_mappedtodisk  the file block behind the page is allocated on disk
+//   PG_delalloc    no disk block yet, but space is reserved for one: the
+//                  page is (or is about to be) dirty
+//                  These two are per page: a large folio may cover blocks
+//                  and holes, so each of its pages keeps them in its own
+//                  entry (folio_page_test() and friends, below).
 //   PG_referenced  used since reclaim last looked (second chance)
 //   PG_waiters     someone may be asleep waiting for PG_locked or
 //                  PG_writeback to clear: whoever clears one must wake them
@@ -55,6 +59,9 @@ enum pageflags {
 };
 
 #define FOLIO_MAX_ORDER 4     // the largest folio: 16 pages, 64 KiB
+// Files smaller than this are cached in single pages only (filemap.c,
+// readahead.c): a large folio saves a small file little.
+#define FOLIO_SMALL_FILE ((uint64)PGSIZE << FOLIO_MAX_ORDER)
 
 struct address_space;
 
@@ -108,6 +115,16 @@ static inline int folio_test_clear_flag(struct folio *f, int bit)
 #define folio_mark_uptodate(f)   folio_set_flag(f, PG_uptodate)
 #define folio_test_large(f)      ((f)->order > 0)
 
+// The per-page flags (PG_mappedtodisk, PG_delalloc) of page i of a folio,
+// kept in that page's entry of folio_table: the head's for page 0, the
+// tail pages' for the others (entries of one folio are consecutive).
+static inline int folio_page_test(struct folio *f, long i, int bit)
+{ return folio_test_flag(f + i, bit); }
+static inline void folio_page_set(struct folio *f, long i, int bit)
+{ folio_set_flag(f + i, bit); }
+static inline int folio_page_test_clear(struct folio *f, long i, int bit)
+{ return folio_test_clear_flag(f + i, bit); }
+
 void folio_lock(struct folio *folio);
 int folio_trylock(struct folio *folio);
 void folio_unlock(struct folio *folio);
@@ -115,6 +132,7 @@ void folio_wait_writeback(struct folio *folio);
 void folio_wait_locked(struct folio *folio);
 void folio_wake(struct folio *folio);
 struct folio *folio_get(struct folio *folio);
+int folio_try_get(struct folio *folio);
 void folio_put(struct folio *folio);
 
 #endif
