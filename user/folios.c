@@ -119,6 +119,23 @@ large_file(const char *name, uint64 npages, uint64 seed)
   return fd;
 }
 
+// Map the first 64 KiB of the file shared and writable, and check that
+// every page shows the pattern of seed.  Returns the mapping, or 0.
+static char *
+map_folio(int fd, uint64 seed)
+{
+  char *p = mmap(0, FOLIO, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+  if (p == MAP_FAILED) {
+    fail("mmap: %s", strerror(errno));
+    return 0;
+  }
+  for (int i = 0; i < 16; i++)
+    if (!same(p + i * PG, i * PG, PG, seed))
+      fail("page %d of the mapping is not the file's", i);
+  return p;
+}
+
 // ---------------------------------------------------------------- checks
 
 // Writes of 64 KiB, aligned, make large folios, which count in pages,
@@ -188,14 +205,9 @@ c_mmap(void)
 
   if (fsync(fd) < 0)
     fail("fsync: %s", strerror(errno));
-  char *p = mmap(0, FOLIO, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-  if (p == MAP_FAILED) {
-    fail("mmap: %s", strerror(errno));
+  char *p = map_folio(fd, 4);
+  if (p == 0)
     return;
-  }
-  for (int i = 0; i < 16; i++)
-    if (!same(p + i * PG, i * PG, PG, 4))
-      fail("page %d of the mapping is not the file's", i);
   fill(p + 3 * PG, 3 * PG, PG, 5);
   struct wbstat st = stat_of(fd);
   if (st.f_dirty != 16 || st.f_large != 1)
@@ -250,15 +262,10 @@ static void
 c_tmapped(void)
 {
   int fd = large_file("folios.5", 16, 8);
-  char *p = mmap(0, FOLIO, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  char *p = map_folio(fd, 8);
 
-  if (p == MAP_FAILED) {
-    fail("mmap: %s", strerror(errno));
+  if (p == 0)
     return;
-  }
-  for (int i = 0; i < 16; i++)
-    if (!same(p + i * PG, i * PG, PG, 8))
-      fail("page %d of the mapping is not the file's", i);
   if (ftruncate(fd, 2 * PG + 100) < 0)
     fail("ftruncate: %s", strerror(errno));
   struct wbstat st = stat_of(fd);
