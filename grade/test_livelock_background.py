@@ -127,5 +127,7 @@ def test_background_writeback_slices(machine: Boot) -> None:
                 f"rule 19: a cyclic call from {start} found nothing up to the end, but " \
                 f"left writeback_index at {end}, not 0"
         again += pages
-    assert sorted(again) == list(range(10)), \
-        f"rules 17 and 19: the ten pages were written as {again}"
+    # The ten pages lie in the file's first folio, which may be large (the
+    # file was written 64 KiB at a time): that folio is written, once.
+    assert sorted(again) == list(range(len(again))) and 10 <= len(again) <= 16, \
+        f"rules 17 and 19: the ten pages (in the folio at 0) were written as {again}"

@@ -179,7 +179,7 @@ def test_trace_of_write_and_fsync(machine: Boot, tmp_path: Path) -> None:
     assert not trace.lost, f"the trace ring lost events: {trace.lost}"
     assert trace.events and all(e.seq > since for e in trace.events), \
         f"wbtrace {since} printed events numbered {since} or less"
-    seqs = [e.seq for e in trace.events]
+    seqs = sorted({e.seq for e in trace.events})   # a large folio's event is one per page
     assert seqs == list(range(since + 1, since + 1 + len(seqs))), \
         "the event numbers should follow one another without gaps"
 

@@ -29,6 +29,7 @@ CHECKS = [
     (16, "cyclic-to-end"), (17, "no-wrap"), (18, "wbindex-stop"),
     (19, "wbindex-end"), (20, "sync-all-continues"), (21, "first-error"),
     (22, "none-stops"), (23, "activate"), (24, "wcp-error"),
+    (25, "large-folios"),
 ]
 
 

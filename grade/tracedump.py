@@ -11,6 +11,9 @@ event a line:
 
 parse_dump() reads such a dump, or a whole console log: lines that are not
 events are skipped, so a test can hand it everything a machine printed.
+An event of a large folio (DIRTY, WB_START, WB_END, RECLAIM: index is the
+folio's first page, aux its pages) becomes one event per page, each with
+aux 1, so that everything built on a trace sees pages.
 The numbers and names here must match kernel/uapi/wbtrace.h.
 What the events mean is tracemodel.py; the picture, timeline.py.
 """
@@ -41,6 +44,8 @@ WAKE_REASONS = {1: "background", 2: "reclaim"}
 
 # Events that concern one page of one inode.
 PAGE_EVENTS = ("DIRTY", "WB_START", "WB_END", "WB_ERROR", "RECLAIM")
+# Events of a folio, whose aux is the folio's pages (parse_dump expands them).
+FOLIO_EVENTS = ("DIRTY", "WB_START", "WB_END", "RECLAIM")
 
 EVENT_LINE = re.compile(
     r"^\s*(?P<seq>\d+)\s+(?P<time>\d+)\s+(?P<type>[A-Z_]+|\d+)\s+(?P<ino>\d+)\s+"
@@ -116,7 +121,7 @@ def parse_dump(text: Union[str, Iterable[str]]) -> Trace:
     console output of a run will do.  Events seen twice (two dumps that
     overlap) are kept once."""
     lines = text.splitlines() if isinstance(text, str) else text
-    by_seq: dict[int, Event] = {}
+    by_seq: dict[int, list[Event]] = {}
     trace = Trace()
     for line in lines:
         m = EVENT_LINE.match(line)
@@ -131,7 +136,7 @@ def parse_dump(text: Union[str, Iterable[str]]) -> Trace:
             ev = Event(seq=int(m.group("seq")), time_us=int(m.group("time")),
                        type=kind, ino=int(m.group("ino")), index=int(m.group("index")),
                        aux=int(m.group("aux")), pid=int(m.group("pid")), mode=mode)
-            by_seq[ev.seq] = ev
+            by_seq[ev.seq] = expand(ev)
             continue
         m = LOST_LINE.match(line)
         if m:
@@ -142,8 +147,18 @@ def parse_dump(text: Union[str, Iterable[str]]) -> Trace:
             trace.ended = True
             seq = int(m.group(2))
             trace.last_seq = seq if trace.last_seq is None else max(trace.last_seq, seq)
-    trace.events = [by_seq[s] for s in sorted(by_seq)]
+    trace.events = [e for s in sorted(by_seq) for e in by_seq[s]]
     return trace
+
+
+def expand(ev: Event) -> list[Event]:
+    """A folio's event as one event per page (aux 1 each); others as they
+    are.  Older kernels put 0 in aux: one page."""
+    if ev.type not in FOLIO_EVENTS or ev.aux <= 1:
+        return [ev]
+    return [Event(seq=ev.seq, time_us=ev.time_us, type=ev.type, ino=ev.ino,
+                  index=ev.index + i, aux=1, pid=ev.pid, mode=ev.mode)
+            for i in range(ev.aux)]
 
 
 def read_dump(path: Union[str, Path]) -> Trace:

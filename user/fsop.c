@@ -201,10 +201,10 @@ print_wbstat(int fd)
 #define P(field) printf(#field "=%lu\n", (unsigned long)st.field)
   P(nr_cached); P(nr_dirty); P(nr_writeback); P(free_pages); P(pages_dirtied);
   P(pages_written); P(disk_writes); P(disk_write_bytes); P(disk_flushes);
-  P(disk_errors); P(log_commits); P(fs_shutdown);
+  P(disk_errors); P(log_commits); P(fs_shutdown); P(free_large);
   if (fd >= 0) {
     P(f_ino); P(f_size); P(f_nrpages); P(f_dirty); P(f_writeback); P(f_towrite);
-    P(f_writeback_index); P(f_pages_written); P(f_disk_blocks);
+    P(f_writeback_index); P(f_pages_written); P(f_disk_blocks); P(f_nrfolios); P(f_large);
   }
 #undef P
 }

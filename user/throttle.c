@@ -1,8 +1,8 @@
-// throttle: a writer past dirty_ratio is throttled, so the number of dirty
-// folios stays at or below the limit.
+// throttle: a writer past dirty_ratio is throttled, so the number of
+// pages dirty or under writeback stays at or below the limit.
 //
 //   throttle MB      one process writes MB MiB while another samples the
-//                    dirty count every tick
+//                    count every tick
 //
 // Sets dirty_background_ratio 2 and dirty_ratio 4 for the run.  Prints the
 // highest count seen, the limit, and how often the writer was throttled,
@@ -42,8 +42,8 @@ main(int argc, char **argv)
   int status = -1;
   for (;;) {
     if (wbstat(-1, &st) == 0) {
-      if (st.nr_dirty > max_dirty) {
-        max_dirty = st.nr_dirty;
+      if (st.nr_dirty + st.nr_writeback > max_dirty) {
+        max_dirty = st.nr_dirty + st.nr_writeback;
         limit = st.dirty_thresh;
       }
       if (limit == 0)
@@ -62,15 +62,18 @@ main(int argc, char **argv)
   sysctl(SYSCTL_DIRTY_RATIO, old_ratio, 0);
   close(fd);
   unlink("throttle.data");
-  printf("throttle: wrote %d MiB; at most %lu dirty folios seen, limit %lu; "
-         "the writer was throttled %lu times\n", mb, max_dirty, limit, throttled);
-  // One writer can overshoot the limit by the folio it is dirtying.
+  printf("throttle: wrote %d MiB; at most %lu pages dirty or under writeback seen, "
+         "limit %lu; the writer was throttled %lu times\n", mb, max_dirty, limit, throttled);
+  // One writer can overshoot the limit by the folio it is dirtying (16
+  // pages), and the two counters are read one after the other, so a run
+  // of folios (64 pages) whose writes start in between counts twice.
   if (status != 0)
     printf("throttle: FAIL the writer failed\n");
   else if (throttled == 0)
     printf("throttle: FAIL the writer was never throttled\n");
-  else if (max_dirty > limit + 1)
-    printf("throttle: FAIL %lu dirty folios, over the limit of %lu\n", max_dirty, limit);
+  else if (max_dirty > limit + 16 + 64)
+    printf("throttle: FAIL %lu pages dirty or under writeback, over the limit of %lu\n",
+           max_dirty, limit);
   else
     printf("throttle: PASS\n");
   exit(0);

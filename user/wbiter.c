@@ -55,6 +55,7 @@ static const char *rule_names[] = {
   [22] = "WB_SYNC_NONE stops at the first error and returns it",
   [23] = "write_cache_pages() unlocks a folio returned with AOP_WRITEPAGE_ACTIVATE",
   [24] = "write_cache_pages() returns the error writeback_iter() leaves in *error",
+  [25] = "a large folio is handed out once, and the pass steps over all its pages",
 };
 
 // Report that rule was broken; only the first report of a check counts.
@@ -139,6 +140,37 @@ scratch(const char *name, int n, int from, int to)
     if (pwrite(fd, page, PG, (off_t)i * PG) != PG)
       broken("pwrite");
   }
+  return fd;
+}
+
+// A file of nfolios large folios of FOLIO pages each, all dirty: written
+// FOLIO pages at a time (a write that covers a whole aligned 64 KiB gets
+// a large folio), made clean, and written whole again.
+#define FOLIO 16
+static int
+large_file(const char *name, int nfolios)
+{
+  static char chunk[FOLIO * PG];
+  int fd = open(name, O_CREAT | O_TRUNC | O_RDWR);
+  struct wbstat st;
+
+  if (fd < 0) {
+    broken("open");
+    return -1;
+  }
+  for (int pass = 0; pass < 2; pass++) {
+    for (int i = 0; i < nfolios; i++) {
+      memset(chunk, (pass ? 'A' : 'a') + i % 26, sizeof(chunk));
+      if (pwrite(fd, chunk, sizeof(chunk), (off_t)i * sizeof(chunk)) != sizeof(chunk))
+        broken("pwrite");
+    }
+    if (pass == 0 && fsync(fd) < 0)
+      broken("fsync");
+  }
+  if (wbstat(fd, &st) < 0)
+    broken("wbstat");
+  else if (st.f_large != (uint64)nfolios || st.f_dirty != (uint64)nfolios * FOLIO)
+    broken("setup: the file did not get its large folios (memory too fragmented?)");
   return fd;
 }
 
@@ -710,6 +742,45 @@ t_wcp_error(void)
   close(fd);
 }
 
+// ---------------------------------------------------------------- large folios
+
+// Rule 25: a file of 8 folios of 16 pages.  A cyclic pass with
+// nr_to_write 40 hands out the folios at 0, 16 and 32 (40 - 3 * 16 = -8),
+// stops, and leaves writeback_index at 48, where the next pass resumes;
+// an integrity pass charges 16 for each folio too.
+static void
+t_large_folios(void)
+{
+  int64_t want[] = { 0, 16, 32 }, rest[] = { 48, 64, 80, 96, 112 };
+  int fd = large_file("wbi.large", 8);
+
+  setup_cyclic(0, 40);
+  run(fd);
+  expect_visits(25, want, 3, "a cyclic pass with nr_to_write 40 over folios of 16 pages");
+  if (c.nr_to_write_left != 40 - (int64_t)c.nvisited * FOLIO)
+    fail(25, "you handed out %ld folios of %d pages and left nr_to_write at %ld, not %ld "
+         "(charge folio_nr_pages() for each)", (long)c.nvisited, FOLIO,
+         (long)c.nr_to_write_left, (long)(40 - c.nvisited * FOLIO));
+  if (c.writeback_index_after != 48)
+    fail(25, "after handing out the folio of pages 32..47, writeback_index is %ld, not 48 "
+         "(the index after the folio's last page)", (long)c.writeback_index_after);
+  setup_cyclic(-1, 1000);
+  run(fd);
+  expect_visits(25, rest, 5, "the next cyclic pass (it resumes after the folio of pages 32..47)");
+  close(fd);
+  int64_t all[] = { 0, 16, 32, 48, 64, 80, 96, 112 };
+  fd = large_file("wbi.large", 8);
+  setup(1, 0, 8 * FOLIO * PG - 1, 1000);
+  run(fd);
+  expect_visits(25, all, 8, "WB_SYNC_ALL over 8 folios of 16 pages");
+  if (c.nr_to_write_left != 1000 - (int64_t)c.nvisited * FOLIO)
+    fail(25, "WB_SYNC_ALL: you handed out %ld folios of %d pages and left nr_to_write at "
+         "%ld, not %ld", (long)c.nvisited, FOLIO, (long)c.nr_to_write_left,
+         (long)(1000 - c.nvisited * FOLIO));
+  close(fd);
+  unlink("wbi.large");
+}
+
 // ---------------------------------------------------------------- main
 
 static const struct {
@@ -740,6 +811,7 @@ static const struct {
   { "none-stops", t_none_stops },
   { "activate", t_activate },
   { "wcp-error", t_wcp_error },
+  { "large-folios", t_large_folios },
 };
 #define NCHECKS ((int)(sizeof(checks) / sizeof(checks[0])))
 

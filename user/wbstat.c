@@ -15,10 +15,11 @@ global(void)
     perror("wbstat");
     exit(1);
   }
-  printf("page cache   %lu folios cached, %lu dirty, %lu under writeback\n",
+  printf("page cache   %lu pages cached, %lu dirty, %lu under writeback\n",
          st.nr_cached, st.nr_dirty, st.nr_writeback);
-  printf("memory       %lu of %lu pages free\n", st.free_pages, st.total_pages);
-  printf("since boot   %lu folios dirtied, %lu written, %lu reclaimed; "
+  printf("memory       %lu of %lu pages free, %lu free 64 KiB blocks\n", st.free_pages,
+         st.total_pages, st.free_large);
+  printf("since boot   %lu pages dirtied, %lu written, %lu reclaimed; "
          "writers throttled %lu times\n",
          st.pages_dirtied, st.pages_written, st.pages_reclaimed, st.throttled);
   printf("disk         %lu reads (%lu KiB), %lu writes (%lu KiB), %lu flushes, "
@@ -56,9 +57,10 @@ one_file(const char *path)
   close(fd);
   printf("%s: inode %lu, %lu bytes, %lu blocks on disk\n", path, st.f_ino, st.f_size,
          st.f_disk_blocks);
-  printf("  %lu folios cached: %lu dirty, %lu under writeback, %lu tagged towrite\n",
-         st.f_nrpages, st.f_dirty, st.f_writeback, st.f_towrite);
-  printf("  writeback_index %lu, %lu folios written since boot, wb_err %#lx\n",
+  printf("  %lu pages cached in %lu folios (%lu large): %lu dirty, %lu under writeback, "
+         "%lu tagged towrite\n", st.f_nrpages, st.f_nrfolios, st.f_large, st.f_dirty,
+         st.f_writeback, st.f_towrite);
+  printf("  writeback_index %lu, %lu pages written since boot, wb_err %#lx\n",
          st.f_writeback_index, st.f_pages_written, st.f_wb_err);
 }
 

@@ -45,7 +45,7 @@ static void
 clean_it(struct address_space *mapping, struct folio *folio)
 {
   if (!folio_test_writeback(folio) && folio_test_clear_flag(folio, PG_dirty))
-    mod_node_page_state(NR_FILE_DIRTY, -1);
+    mod_node_page_state(NR_FILE_DIRTY, -folio_nr_pages(folio));
 }
 
 // A process writing the file dirties the folio.
@@ -233,7 +233,7 @@ stage_finish(struct stage *s)
   int detached = s->detached;
   if (detached) {
     if (folio_test_clear_flag(s->folio, PG_dirty))
-      mod_node_page_state(NR_FILE_DIRTY, -1);
+      mod_node_page_state(NR_FILE_DIRTY, -folio_nr_pages(s->folio));
     folio_put(s->folio);   // the cache's reference, which detach_folio took
   }
   folio_put(s->folio);

@@ -17,17 +17,24 @@
 #include "fs/log.h"
 #include "debug/debug.h"
 
-// Count the marks of a mapping's folios.
+// The pages of a mapping's folios that have the mark tag (XA_PRESENT:
+// all of them); also the folios, and the large ones among them.
 static uint64
-count_tag(struct address_space *mapping, xa_mark_t tag)
+count_tag(struct address_space *mapping, xa_mark_t tag, uint64 *folios, uint64 *large)
 {
   unsigned long index = 0;
+  struct folio *folio;
   uint64 n = 0;
 
   acquire(&mapping->i_pages_lock);
-  while (xa_find(&mapping->i_pages, &index, ~0UL, tag)) {
-    n++;
-    if (++index == 0)
+  while ((folio = xa_find(&mapping->i_pages, &index, ~0UL, tag)) != 0) {
+    n += folio_nr_pages(folio);
+    if (folios) {
+      (*folios)++;
+      *large += folio_test_large(folio);
+    }
+    index = folio->index + folio_nr_pages(folio);
+    if (index == 0)
       break;
   }
   release(&mapping->i_pages_lock);
@@ -62,9 +69,10 @@ file_wbstat(struct inode *ip, struct wbstat *st)
   st->f_ino = ip->inum;
   st->f_size = ip->size;
   st->f_nrpages = mapping->nrpages;
-  st->f_dirty = count_tag(mapping, PAGECACHE_TAG_DIRTY);
-  st->f_writeback = count_tag(mapping, PAGECACHE_TAG_WRITEBACK);
-  st->f_towrite = count_tag(mapping, PAGECACHE_TAG_TOWRITE);
+  count_tag(mapping, XA_PRESENT, &st->f_nrfolios, &st->f_large);
+  st->f_dirty = count_tag(mapping, PAGECACHE_TAG_DIRTY, 0, 0);
+  st->f_writeback = count_tag(mapping, PAGECACHE_TAG_WRITEBACK, 0, 0);
+  st->f_towrite = count_tag(mapping, PAGECACHE_TAG_TOWRITE, 0, 0);
   st->f_writeback_index = mapping->writeback_index;
   st->f_pages_written = mapping->pages_written;
   st->f_wb_err = mapping->wb_err;
@@ -92,6 +100,7 @@ sys_wbstat(void)
   memset(&st, 0, sizeof(st));
   st.free_pages = nr_free_pages();
   st.total_pages = nr_total_pages();
+  st.free_large = nr_free_blocks(FOLIO_MAX_ORDER);
   blk_get_stats(&bs);
   st.disk_reads = bs.reads;
   st.disk_writes = bs.writes;

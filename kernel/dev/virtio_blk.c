@@ -273,6 +273,17 @@ virtio_blk_submit(struct blk_request *req)
   *R(VIRTIO_MMIO_QUEUE_NOTIFY) = 0;
 }
 
+// The bytes a request moves (its segments may be longer than a block).
+static uint64
+request_bytes(struct blk_request *req)
+{
+  uint64 bytes = 0;
+
+  for (int i = 0; i < req->nseg; i++)
+    bytes += req->seg[i].len;
+  return bytes;
+}
+
 // Errors the console reports one by one, per disk: a disk that fails
 // every request would otherwise drown the console (wbstat counts them all).
 #define ERRORS_SHOWN 5
@@ -293,17 +304,15 @@ report_error(struct disk *disk, struct blk_request *req)
   if (req->op == BLK_FLUSH)
     printf("virtio-blk: disk %d failed a FLUSH%s\n", req->dev, more);
   else
-    printf("virtio-blk: disk %d failed a %s of block %ld (%d blocks)%s\n", req->dev,
-           what[req->op], req->blockno, req->nseg, more);
+    printf("virtio-blk: disk %d failed a %s of block %ld (%ld blocks)%s\n", req->dev,
+           what[req->op], req->blockno, (long)(request_bytes(req) / BSIZE), more);
 }
 
 static void
 account(struct disk *disk, struct blk_request *req)
 {
-  uint64 bytes = 0;
+  uint64 bytes = request_bytes(req);
 
-  for (int i = 0; i < req->nseg; i++)
-    bytes += req->seg[i].len;
   if (req->error) {
     disk->stats.errors++;
     report_error(disk, req);

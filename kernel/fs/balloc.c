@@ -70,37 +70,40 @@ meta_for(uint64 n)
   return n ? (n + NINDIRECT - 1) / NINDIRECT + 2 : 0;
 }
 
-// Reserve space for one more dirty folio of ip without a disk block.
-// 0, or -ENOSPC.  Called with the folio locked.
+// Reserve space for n more dirty pages of ip without a disk block (the
+// pages of one folio that have none).  0, or -ENOSPC.  Called with the
+// folio locked.
 int
-reserve_delalloc(struct inode *ip)
+reserve_delalloc(struct inode *ip, uint64 n)
 {
   int r = 0;
 
   acquire(&space_lock);
-  uint64 want = 1 + meta_for(ip->i_delalloc + 1) - meta_for(ip->i_delalloc);
+  uint64 want = n + meta_for(ip->i_delalloc + n) - meta_for(ip->i_delalloc);
   if (nfree < nreserved + want) {
     r = -ENOSPC;
   } else {
     nreserved += want;
-    ip->i_delalloc++;
+    ip->i_delalloc += n;
     ip->i_reserved += want;
   }
   release(&space_lock);
   return r;
 }
 
-// A delayed folio of ip no longer needs its reservation: it got its
-// block (taken from the reserve by balloc_reserved) or it was truncated
-// away.
+// n delayed pages of ip no longer need their reservations: they got their
+// blocks (taken from the reserve by balloc_run_reserved) or they were
+// truncated away.
 void
-release_delalloc(struct inode *ip)
+release_delalloc(struct inode *ip, uint64 n)
 {
+  if (n == 0)
+    return;
   acquire(&space_lock);
-  if (ip->i_delalloc == 0)
-    panic("release_delalloc: nothing reserved");
-  uint64 give = 1 + meta_for(ip->i_delalloc) - meta_for(ip->i_delalloc - 1);
-  ip->i_delalloc--;
+  if (ip->i_delalloc < n)
+    panic("release_delalloc: %d reserved, %d released", (int)ip->i_delalloc, (int)n);
+  uint64 give = n + meta_for(ip->i_delalloc) - meta_for(ip->i_delalloc - n);
+  ip->i_delalloc -= n;
   ip->i_reserved -= give;
   nreserved -= give;
   release(&space_lock);

@@ -44,7 +44,7 @@ struct inode {
   uint64 i_reserved;       // blocks reserved for delayed allocation:
                            // dirty folios without a disk block, plus the
                            // indirect blocks they may need
-  uint64 i_delalloc;       // dirty folios without a disk block
+  uint64 i_delalloc;       // dirty pages without a disk block
 
   // The flusher's bookkeeping (fs-writeback.c), under its list lock.
   uint i_state;            // I_DIRTY_PAGES, I_SYNC
@@ -82,8 +82,8 @@ int balloc_run_reserved(uint dev, uint goal, uint want, uint *first, uint *got);
 void bfree(uint dev, uint b);
 const char *bitmap_init(void);
 void bitmap_committed(uint blockno, const uchar *data);
-int reserve_delalloc(struct inode *ip);
-void release_delalloc(struct inode *ip);
+int reserve_delalloc(struct inode *ip, uint64 n);
+void release_delalloc(struct inode *ip, uint64 n);
 
 // aops.c: the file system's page-cache operations.
 extern const struct address_space_operations qfs_aops;

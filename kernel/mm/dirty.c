@@ -29,7 +29,7 @@
  * @mapping: the folio's mapping
  * @folio: the folio; locked, or otherwise kept from being truncated
  *
- * Sets PG_dirty and the DIRTY mark, counts the folio as dirty, and puts
+ * Sets PG_dirty and the DIRTY mark, counts its pages as dirty, and puts
  * the inode on the flusher's list of dirty inodes if it was clean.
  * Return: true if the folio was clean before.
  */
@@ -42,8 +42,8 @@ filemap_dirty_folio(struct address_space *mapping, struct folio *folio)
   if (folio->mapping == mapping)
     xa_set_mark(&mapping->i_pages, folio->index, PAGECACHE_TAG_DIRTY);
   release(&mapping->i_pages_lock);
-  mod_node_page_state(NR_FILE_DIRTY, 1);
-  mod_node_page_state(NR_DIRTIED, 1);
+  mod_node_page_state(NR_FILE_DIRTY, folio_nr_pages(folio));
+  mod_node_page_state(NR_DIRTIED, folio_nr_pages(folio));
   trace_folio(TR_DIRTY, folio);
   mark_inode_dirty_pages(mapping->host);
   return true;
@@ -90,7 +90,7 @@ folio_clear_dirty_for_io(struct folio *folio)
     xa_clear_mark(&mapping->i_pages, folio->index, PAGECACHE_TAG_DIRTY);
     release(&mapping->i_pages_lock);
   }
-  mod_node_page_state(NR_FILE_DIRTY, -1);
+  mod_node_page_state(NR_FILE_DIRTY, -folio_nr_pages(folio));
   return true;
 }
 
@@ -132,14 +132,14 @@ __folio_start_writeback(struct folio *folio, bool keep_write)
     xa_set_mark(&mapping->i_pages, folio->index, PAGECACHE_TAG_WRITEBACK);
     if (!keep_write)
       xa_clear_mark(&mapping->i_pages, folio->index, PAGECACHE_TAG_TOWRITE);
-    mapping->pages_written++;
+    mapping->pages_written += folio_nr_pages(folio);
     release(&mapping->i_pages_lock);
   }
-  mod_node_page_state(NR_WRITEBACK, 1);
-  mod_node_page_state(NR_WRITTEN, 1);
+  mod_node_page_state(NR_WRITEBACK, folio_nr_pages(folio));
+  mod_node_page_state(NR_WRITTEN, folio_nr_pages(folio));
   struct proc *p = myproc();
   if (p)
-    p->wb_written++;
+    p->wb_written += folio_nr_pages(folio);
   trace_folio(TR_WB_START, folio);
 }
 
@@ -167,17 +167,19 @@ folio_end_writeback(struct folio *folio)
   } else if (!folio_test_clear_flag(folio, PG_writeback)) {
     panic("folio_end_writeback: not under writeback");
   }
-  mod_node_page_state(NR_WRITEBACK, -1);
+  mod_node_page_state(NR_WRITEBACK, -folio_nr_pages(folio));
   trace_folio(TR_WB_END, folio);
   folio_wake(folio);
+  dirty_throttle_wake();
 }
 
 /*
- * Count the folios a writeback tagged TOWRITE, for the trace and for the
+ * Count the pages a writeback tagged TOWRITE, for the trace and for the
  * calling process (wbstat's self_tagged, which the livelock tests hold
- * against self_written).  The xarray counts every mark it sets, so the
- * difference across the call is what the call tagged; a second tagger
- * working on the same file at the same moment would be counted too.
+ * against self_written, also in pages).  The xarray counts the indices
+ * of every mark it sets, so the difference across the call is what the
+ * call tagged; a second tagger working on the same file at the same
+ * moment would be counted too.
  */
 static void
 report_tagged(struct address_space *mapping, pgoff_t first, unsigned long before)

@@ -64,18 +64,20 @@ mapping_ino(struct address_space *mapping)
   return mapping && mapping->host ? mapping->host->inum : 0;
 }
 
-// Report an event of a folio's life to the trace points (lib/trace.h).
+// Report an event of a folio's life to the trace points (lib/trace.h):
+// its first index, and its pages as aux.
 void
 trace_folio(int type, struct folio *folio)
 {
-  trace_event(type, mapping_ino(folio->mapping), folio->index, 0, 0);
+  trace_event(type, mapping_ino(folio->mapping), folio->index, folio_nr_pages(folio), 0);
 }
 
 /**
  * filemap_get_folio - look up a folio in the page cache
  * @mapping: the address space
  * @index: the page index
- * Return: the folio with a new reference, or NULL.  Not locked.
+ * Return: the folio that holds page @index (a large folio may start
+ * before it), with a new reference, or NULL.  Not locked.
  */
 struct folio *
 filemap_get_folio(struct address_space *mapping, pgoff_t index)
@@ -92,9 +94,11 @@ filemap_get_folio(struct address_space *mapping, pgoff_t index)
  * filemap_get_folio_tag - the next folio with a mark
  * @mapping: the address space
  * @start: in: the first index to look at; out: one past the folio found
+ *         (past its last page)
  * @end: the last index to look at (inclusive)
  * @tag: PAGECACHE_TAG_*, or XA_PRESENT for any folio
- * Return: the folio with a new reference, or NULL.  Not locked.
+ * Return: the folio with a new reference, or NULL.  Not locked.  A large
+ * folio that holds page @start is found even though it starts before it.
  */
 struct folio *
 filemap_get_folio_tag(struct address_space *mapping, pgoff_t *start, pgoff_t end, xa_mark_t tag)
@@ -107,7 +111,7 @@ filemap_get_folio_tag(struct address_space *mapping, pgoff_t *start, pgoff_t end
   struct folio *folio = xa_find(&mapping->i_pages, &index, end, tag);
   if (folio) {
     folio_get(folio);
-    *start = index + 1;   // files end far below the largest index
+    *start = folio->index + folio_nr_pages(folio);   // files end far below the largest index
   }
   release(&mapping->i_pages_lock);
   return folio;
@@ -117,29 +121,34 @@ filemap_get_folio_tag(struct address_space *mapping, pgoff_t *start, pgoff_t end
  * filemap_add_folio - add a new locked folio to the page cache
  * @mapping: the address space
  * @folio: a locked folio in no cache
- * @index: where it goes
- * Return: 0; -EEXIST if a folio is already there; -ENOMEM.
+ * @index: where it goes: a multiple of the folio's pages
+ * Return: 0; -EEXIST if any page of its range is cached already; -ENOMEM.
  * The cache takes its own reference.
  */
 int
 filemap_add_folio(struct address_space *mapping, struct folio *folio, pgoff_t index)
 {
+  long n = folio_nr_pages(folio);
+  unsigned long at = index;
+
+  if (index % n != 0)
+    panic("filemap_add_folio: index %d is not a multiple of %d", (int)index, (int)n);
   acquire(&mapping->i_pages_lock);
-  if (xa_load(&mapping->i_pages, index)) {
+  if (xa_find(&mapping->i_pages, &at, index + n - 1, XA_PRESENT)) {
     release(&mapping->i_pages_lock);
     return -EEXIST;
   }
   folio->mapping = mapping;
   folio->index = index;
-  if (xa_store(&mapping->i_pages, index, folio) != 0) {
+  if (xa_store_order(&mapping->i_pages, index, folio_order(folio), folio) != 0) {
     folio->mapping = 0;
     release(&mapping->i_pages_lock);
     return -ENOMEM;
   }
   folio_get(folio);
-  mapping->nrpages++;
+  mapping->nrpages += n;
   release(&mapping->i_pages_lock);
-  mod_node_page_state(NR_FILE_PAGES, 1);
+  mod_node_page_state(NR_FILE_PAGES, n);
   lru_add(folio);
   return 0;
 }
@@ -175,20 +184,47 @@ __filemap_remove_folio(struct folio *folio)
   acquire(&mapping->i_pages_lock);
   xa_erase(&mapping->i_pages, folio->index);
   folio->mapping = 0;
-  mapping->nrpages--;
+  mapping->nrpages -= folio_nr_pages(folio);
   release(&mapping->i_pages_lock);
-  mod_node_page_state(NR_FILE_PAGES, -1);
+  mod_node_page_state(NR_FILE_PAGES, -folio_nr_pages(folio));
+}
+
+/**
+ * filemap_fit_order - the largest new folio that fits at an index
+ * @mapping: the address space
+ * @index: where the folio would start: a multiple of 2^@order
+ * @order: the largest order wanted
+ * Return: the largest order up to @order whose pages from @index are
+ * none of them cached (0 if @index itself is cached).
+ */
+int
+filemap_fit_order(struct address_space *mapping, pgoff_t index, int order)
+{
+  acquire(&mapping->i_pages_lock);
+  while (order > 0) {
+    unsigned long at = index;
+    if (!xa_find(&mapping->i_pages, &at, index + (1UL << order) - 1, XA_PRESENT))
+      break;
+    order--;
+  }
+  release(&mapping->i_pages_lock);
+  return order;
 }
 
 /**
  * filemap_grab_folio - find or create the folio at an index, locked
  * @mapping: the address space
  * @index: the page index
+ * @order: for a new folio, its largest order; @index is then a multiple
+ *         of 2^@order, and the folio starts there
  * @err: set to -ENOMEM when no folio can be had
- * Return: the locked folio with a reference, or NULL.
+ * Return: the locked folio that holds page @index, with a reference, or
+ * NULL.  A folio already cached may be of any size and start before
+ * @index; a new one is as large as the cache around @index, and memory,
+ * allow (folio_alloc_reclaim()).
  */
 struct folio *
-filemap_grab_folio(struct address_space *mapping, pgoff_t index, int *err)
+filemap_grab_folio(struct address_space *mapping, pgoff_t index, int order, int *err)
 {
   for (;;) {
     struct folio *folio = filemap_get_folio(mapping, index);
@@ -201,7 +237,7 @@ filemap_grab_folio(struct address_space *mapping, pgoff_t index, int *err)
       folio_put(folio);
       continue;
     }
-    folio = folio_alloc_reclaim();
+    folio = folio_alloc_reclaim(filemap_fit_order(mapping, index, order));
     if (folio == 0) {
       *err = -ENOMEM;
       return 0;
@@ -225,7 +261,8 @@ filemap_grab_folio(struct address_space *mapping, pgoff_t index, int *err)
  * @mapping: the address space
  * @index: the page index
  * @err: set to -EIO or -ENOMEM on failure
- * Return: the folio with a reference, not locked; or NULL.
+ * Return: the folio that holds page @index (it may start before it), with
+ * a reference, not locked; or NULL.
  */
 struct folio *
 filemap_read_folio(struct file *file, struct address_space *mapping, pgoff_t index, int *err)
@@ -247,7 +284,7 @@ filemap_read_folio(struct file *file, struct address_space *mapping, pgoff_t ind
     }
     if (folio)
       folio_lock(folio);
-    else if ((folio = filemap_grab_folio(mapping, index, err)) == 0)
+    else if ((folio = filemap_grab_folio(mapping, index, 0, err)) == 0)
       return 0;
     if (folio->mapping != mapping) {
       folio_unlock(folio);
@@ -269,9 +306,10 @@ filemap_read_folio(struct file *file, struct address_space *mapping, pgoff_t ind
   }
 }
 
-// The uptodate folio at index for read(2), which wants the pages up to
-// last: a cached folio at once (starting the next readahead window if it
-// is the current window's marker); else readahead, and wait for it.
+// The uptodate folio that holds page index, for read(2), which wants the
+// pages up to last: a cached folio at once (starting the next readahead
+// window if it is the current window's marker); else readahead, and wait
+// for it.
 static struct folio *
 read_folio_ra(struct address_space *mapping, pgoff_t index, pgoff_t last, int *err)
 {
@@ -315,8 +353,8 @@ filemap_read(struct inode *ip, int user_dst, uint64 dst, uint64 off, uint64 n)
     struct folio *folio = read_folio_ra(mapping, off / PGSIZE, last, &err);
     if (folio == 0)
       break;
-    uint64 pos = off % PGSIZE;
-    uint64 m = MIN(n - done, PGSIZE - pos);
+    uint64 pos = off - folio_pos(folio);   // a large folio: one copy for all of it
+    uint64 m = MIN(n - done, folio_size(folio) - pos);
     int r = either_copyout(user_dst, dst, (char *)folio_address(folio) + pos, m);
     folio_put(folio);
     if (r < 0) {
@@ -338,11 +376,11 @@ filemap_read(struct inode *ip, int user_dst, uint64 dst, uint64 off, uint64 n)
 static int
 prepare_partial(struct address_space *mapping, struct folio *folio, uint64 pos, uint64 len)
 {
-  if (pos == 0 && len == PGSIZE) {
+  if (pos == 0 && len == folio_size(folio)) {
     return 0;   // about to be overwritten whole
   }
   if ((uint64)folio_pos(folio) >= mapping->host->size) {
-    memset(folio_address(folio), 0, PGSIZE);
+    memset(folio_address(folio), 0, folio_size(folio));
     folio_mark_uptodate(folio);
     return 0;
   }
@@ -351,6 +389,25 @@ prepare_partial(struct address_space *mapping, struct folio *folio, uint64 pos, 
   if (folio->mapping != mapping)
     return -EAGAIN;   // truncated meanwhile: the caller starts over
   return folio_test_uptodate(folio) ? 0 : -EIO;
+}
+
+// The order of a new folio for a write of len bytes at off into a file
+// of size bytes: the largest folio that starts at off, is aligned to its
+// size, and that the write covers whole, so that nothing in it must be
+// read first.  Small or unaligned writes get single pages, and so do
+// small files (under FOLIO_SMALL_FILE, even once this write is in):
+// their few pages gain little from large folios, and the allocator's
+// 64 KiB blocks are better kept for big files.
+static int
+write_order(uint64 off, uint64 len, uint64 size)
+{
+  int order = FOLIO_MAX_ORDER;
+
+  if (off % PGSIZE || MAX(size, off + len) < FOLIO_SMALL_FILE)
+    return 0;
+  while (order > 0 && ((off / PGSIZE) % (1UL << order) || len < ((uint64)PGSIZE << order)))
+    order--;
+  return order;
 }
 
 /**
@@ -364,7 +421,9 @@ prepare_partial(struct address_space *mapping, struct folio *folio, uint64 pos, 
  * Copies into the cached folios, marks them dirty and moves i_size.
  * Nothing is written to the disk here: writeback does that later, and
  * allocates the blocks then (delayed allocation; ->write_begin reserves
- * the space now, so that ENOSPC comes from write(2), never later).
+ * the space now, so that ENOSPC comes from write(2), never later).  The
+ * work is done a folio at a time: one lookup, one throttling check, one
+ * copy and one dirtying for up to 16 pages.
  * Return: bytes written, or -errno if none.
  */
 int64
@@ -375,14 +434,15 @@ filemap_write(struct inode *ip, int user_src, uint64 src, uint64 off, uint64 n)
   int err = 0;
 
   while (done < n) {
-    uint64 pos = off % PGSIZE;
-    uint64 m = MIN(n - done, PGSIZE - pos);
     // Too much dirty data in memory: wait here until writeback has caught
     // up, before making more.
     balance_dirty_pages_ratelimited(mapping);
-    struct folio *folio = filemap_grab_folio(mapping, off / PGSIZE, &err);
+    struct folio *folio = filemap_grab_folio(mapping, off / PGSIZE,
+                                             write_order(off, n - done, ip->size), &err);
     if (folio == 0)
       break;
+    uint64 pos = off - folio_pos(folio);
+    uint64 m = MIN(n - done, folio_size(folio) - pos);
     int fresh = !folio_test_uptodate(folio);
     if (fresh && (err = prepare_partial(mapping, folio, pos, m)) != 0) {
       folio_unlock(folio);
@@ -406,7 +466,7 @@ filemap_write(struct inode *ip, int user_src, uint64 src, uint64 off, uint64 n)
                      : (memmove(dst, (void *)src, m), 0);
     if (r < 0) {
       if (fresh && !folio_test_uptodate(folio))
-        memset(folio_address(folio), 0, PGSIZE);   // don't leave garbage
+        memset(folio_address(folio), 0, folio_size(folio));   // don't leave garbage
       folio_unlock(folio);
       folio_put(folio);
       if (fault_in_user(src, m, 0) < 0) {

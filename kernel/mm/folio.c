@@ -52,14 +52,29 @@ waitlock(struct folio *folio)
   return &waitlocks[((uint64)folio / sizeof(*folio)) % NWAITLOCKS];
 }
 
+// The table entry of the page that holds pa: a folio's head, a tail page,
+// or a free block's first page.  The page allocator's view.
+struct folio *
+page_entry(void *pa)
+{
+  uint64 a = (uint64)pa;
+
+  if (a < KERNBASE || a >= PHYSTOP)
+    panic("page_entry: %p is not RAM", pa);
+  return &folio_table[(a - KERNBASE) / PGSIZE];
+}
+
+// The folio that holds the byte at addr: for a tail page, the head, found
+// by alignment (a folio of order k starts at a multiple of 2^k pages).
 struct folio *
 virt_to_folio(void *addr)
 {
-  uint64 pa = (uint64)addr;
+  struct folio *entry = page_entry(addr);
 
-  if (pa < KERNBASE || pa >= PHYSTOP)
-    panic("virt_to_folio: %p is not RAM", addr);
-  return &folio_table[(pa - KERNBASE) / PGSIZE];
+  if (!folio_test_flag(entry, PG_tail))
+    return entry;
+  uint64 n = entry - folio_table;
+  return &folio_table[n & ~((1UL << entry->order) - 1)];
 }
 
 void *
@@ -68,26 +83,31 @@ folio_address(struct folio *folio)
   return (void *)(KERNBASE + (uint64)(folio - folio_table) * PGSIZE);
 }
 
-// A fresh folio with one reference, no flags, in no cache; or 0.
+// A fresh folio of 2^order pages with one reference, no flags, in no
+// cache; or 0 when no free block is that large.
 struct folio *
-folio_alloc(void)
+folio_alloc(int order)
 {
-  void *page = kalloc();
+  void *page = kalloc_pages(order);
 
-  return page ? folio_init_page(page) : 0;
+  return page ? folio_init_page(page, order) : 0;
 }
 
-// Make a newly allocated page a folio with one reference.
+// Make a newly allocated block of 2^order pages a folio with one
+// reference; its other pages become tail pages.
 struct folio *
-folio_init_page(void *page)
+folio_init_page(void *page, int order)
 {
-  struct folio *folio = virt_to_folio(page);
-  folio->flags = 0;
+  struct folio *folio = page_entry(page);
+
+  memset(folio, 0, sizeof(*folio) << order);
   folio->refcount = 1;
-  folio->mapcount = 0;
-  folio->mapping = 0;
-  folio->index = 0;
+  folio->order = order;
   INIT_LIST_HEAD(&folio->lru);
+  for (int i = 1; i < (1 << order); i++) {
+    folio[i].flags = 1UL << PG_tail;
+    folio[i].order = order;
+  }
   return folio;
 }
 
@@ -98,7 +118,23 @@ folio_get(struct folio *folio)
   return folio;
 }
 
-// Drop a reference; the last one frees the page.
+// Take a reference unless the count is 0: a folio being freed, or one
+// that split_folio() holds frozen.  For code that finds folios without
+// the mapping's i_pages_lock (reclaim, on the LRU list).  Returns 1 if it
+// took one.
+int
+folio_try_get(struct folio *folio)
+{
+  int n = __atomic_load_n(&folio->refcount, __ATOMIC_SEQ_CST);
+
+  while (n > 0)
+    if (__atomic_compare_exchange_n(&folio->refcount, &n, n + 1, 0, __ATOMIC_SEQ_CST,
+                                    __ATOMIC_SEQ_CST))
+      return 1;
+  return 0;
+}
+
+// Drop a reference; the last one frees the pages.
 void
 folio_put(struct folio *folio)
 {
@@ -109,7 +145,9 @@ folio_put(struct folio *folio)
   if (left == 0) {
     if (folio->mapping || (folio->flags & ((1UL << PG_dirty) | (1UL << PG_writeback) | (1UL << PG_lru))))
       panic("folio_put: freeing a folio still in use (flags %p)", (void *)folio->flags);
-    kfree(folio_address(folio));
+    for (long i = 1; i < folio_nr_pages(folio); i++)
+      folio[i].flags = 0;   // no longer tail pages
+    kfree_pages(folio_address(folio), folio->order);
   }
 }
 

@@ -4,13 +4,16 @@
 
 #include "types.h"
 
-// kalloc.c: the physical page allocator.
+// kalloc.c: the physical page allocator (blocks of 2^order pages).
 void kinit(void);
 void *kalloc(void);
 void *kzalloc(void);
 void kfree(void *pa);
+void *kalloc_pages(int order);
+void kfree_pages(void *pa, int order);
 uint64 nr_free_pages(void);
 uint64 nr_total_pages(void);
+uint64 nr_free_blocks(int order);
 
 // vm.c: page tables.
 void kvminit(void);

@@ -121,7 +121,7 @@ fault_private(struct proc *p, struct vma *v, uint64 va, pgoff_t index)
       kfree(mem);
       return err;
     }
-    memmove(mem, folio_address(folio), PGSIZE);
+    memmove(mem, folio_page_address(folio, index - folio->index), PGSIZE);
     folio_put(folio);
   } else {
     memset(mem, 0, PGSIZE);
@@ -133,9 +133,11 @@ fault_private(struct proc *p, struct vma *v, uint64 va, pgoff_t index)
   return 0;
 }
 
-// Map the page-cache folio at va, writable only for a write fault (which
-// dirties the folio first).  A read-only entry already there is upgraded.
-// 0 or -errno (see mmap_fault).
+// Map the page of the page-cache folio that holds index at va, writable
+// only for a write fault (which dirties the folio first: all of it, for a
+// large folio).  A read-only entry already there is upgraded.  Each entry
+// holds a reference to the folio and counts in its mapcount.  0 or -errno
+// (see mmap_fault).
 static int
 fault_shared(struct proc *p, struct vma *v, uint64 va, pgoff_t index, int write)
 {
@@ -163,17 +165,18 @@ fault_shared(struct proc *p, struct vma *v, uint64 va, pgoff_t index, int write)
   }
 
   int r = 0;
+  void *page = folio_page_address(folio, index - folio->index);
   acquire(&mapping->i_pages_lock);
   pte_t *pte = walk(p->pagetable, va, 1);
   if (pte == 0) {
     r = -ENOMEM;
   } else if (*pte & PTE_V) {
-    if (PTE2PA(*pte) != (uint64)folio_address(folio))
+    if (PTE2PA(*pte) != (uint64)page)
       panic("fault_shared: a different page is mapped");
     if (write)
       *pte |= PTE_W | PTE_D;
   } else {
-    *pte = PA2PTE(folio_address(folio)) | pte_perm(v, write) | PTE_V | PTE_A | PTE_D;
+    *pte = PA2PTE(page) | pte_perm(v, write) | PTE_V | PTE_A | PTE_D;
     folio_get(folio);
     folio->mapcount++;
   }
@@ -226,7 +229,7 @@ unmap_pages(struct vma *v, uint64 start, uint64 end)
     void *pa = (void *)PTE2PA(*pte);
     *pte = 0;
     if (vma_is_shared_file(v)) {
-      struct folio *folio = virt_to_folio(pa);
+      struct folio *folio = virt_to_folio(pa);   // the head of a large folio
       folio->mapcount--;
       folio_put(folio);
     } else {

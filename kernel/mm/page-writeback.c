@@ -53,15 +53,17 @@ tag_pages_for_writeback(struct address_space *mapping, pgoff_t start, pgoff_t en
 // LAB(writeback) BEGIN tag_pages_for_writeback
 #ifndef LAB_STARTER
   unsigned long index = start;
+  struct folio *folio;
   int batch = 0;
 
   acquire(&mapping->i_pages_lock);
   while (index <= end &&
-         xa_find(&mapping->i_pages, &index, end, PAGECACHE_TAG_DIRTY)) {
+         (folio = xa_find(&mapping->i_pages, &index, end, PAGECACHE_TAG_DIRTY))) {
     xa_set_mark(&mapping->i_pages, index, PAGECACHE_TAG_TOWRITE);
-    if (index == end)
+    // On past the folio: a large one covers many indexes.
+    index = folio->index + folio_nr_pages(folio);
+    if (index - 1 >= end)
       break;
-    index++;
     // The lock keeps interrupts off; let them in now and then.
     if (++batch % 512 == 0) {
       release(&mapping->i_pages_lock);
@@ -205,7 +207,7 @@ writeback_iter(struct address_space *mapping, struct writeback_control *wbc,
   // one (labs/writeback.md): it hands out every folio marked DIRTY, from
   // index 0 to the end, skipping those under writeback.  It ignores the
   // range, nr_to_write, cyclic writeback and errors, and never tags.
-  pgoff_t index = folio ? folio->index + 1 : 0;
+  pgoff_t index = folio ? folio->index + folio_nr_pages(folio) : 0;
 
   if (folio)
     folio_put(folio);

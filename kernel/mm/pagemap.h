@@ -33,9 +33,9 @@ struct address_space_operations {
   // whatever the file system keeps for it.
   void (*invalidate_folio)(struct folio *folio);
   // Start reading nr locked, not uptodate folios of consecutive indexes,
-  // all in the cache (readahead.c).  Each is unlocked when its read is
-  // done, uptodate unless the read failed.  Optional: without it each
-  // folio goes through ->read_folio.
+  // all in the cache, BLK_MAXSEG (64) pages at most (readahead.c).  Each
+  // is unlocked when its read is done, uptodate unless the read failed.
+  // Optional: without it each folio goes through ->read_folio.
   void (*readahead)(struct address_space *mapping, struct folio **folios, int nr);
 };
 
@@ -52,13 +52,15 @@ struct file_ra_state {
 };
 
 // The page cache of one inode.  Its folios live in i_pages, keyed by page
-// index, with the marks DIRTY, WRITEBACK and TOWRITE.  i_pages_lock guards
+// index, with the marks DIRTY, WRITEBACK and TOWRITE; a large folio is
+// one multi-index entry (xarray.h) covering its pages, with one set of
+// marks.  i_pages_lock guards
 // the tree and nrpages; each folio's contents are guarded by its own lock.
 struct address_space {
   struct inode *host;
   struct xarray i_pages;
   struct spinlock i_pages_lock;
-  uint64 nrpages;                // folios in i_pages
+  uint64 nrpages;                // pages in i_pages (in folios of any size)
   pgoff_t writeback_index;       // where the next cyclic writeback starts
   const struct address_space_operations *a_ops;
   errseq_t wb_err;               // the last writeback error (errseq.h)
@@ -83,7 +85,9 @@ void trace_folio(int type, struct folio *folio);
 struct folio *filemap_get_folio(struct address_space *mapping, pgoff_t index);
 struct folio *filemap_get_folio_tag(struct address_space *mapping, pgoff_t *start,
                                     pgoff_t end, xa_mark_t tag);
-struct folio *filemap_grab_folio(struct address_space *mapping, pgoff_t index, int *err);
+int filemap_fit_order(struct address_space *mapping, pgoff_t index, int order);
+struct folio *filemap_grab_folio(struct address_space *mapping, pgoff_t index, int order,
+                                 int *err);
 struct folio *filemap_read_folio(struct file *file, struct address_space *mapping,
                                  pgoff_t index, int *err);
 int filemap_add_folio(struct address_space *mapping, struct folio *folio, pgoff_t index);

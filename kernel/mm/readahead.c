@@ -32,11 +32,11 @@
 
 #define RA_INIT 8      // pages in a sequential reader's first window
 #define RA_MAX  128    // the largest window ahead: 512 KiB, two disk requests
-#define RA_BATCH 64    // folios handed to ->readahead at once
+#define RA_BATCH 64    // pages handed to ->readahead at once (BLK_MAXSEG)
 
 // Hand the gathered folios to the file system, which unlocks them.
 static void
-ra_flush(struct address_space *mapping, struct folio **batch, int *n)
+ra_flush(struct address_space *mapping, struct folio **batch, int *n, int *npages)
 {
   if (*n == 0)
     return;
@@ -48,21 +48,33 @@ ra_flush(struct address_space *mapping, struct folio **batch, int *n)
   }
   for (int i = 0; i < *n; i++)
     folio_put(batch[i]);
-  *n = 0;
+  *n = *npages = 0;
 }
 
-// A new locked folio at index in the cache, or NULL if one is there
-// already or memory is short.
-static struct folio *
-ra_alloc(struct address_space *mapping, pgoff_t index)
+// The order of a new folio at index for readahead that reads up to (not
+// including) index end, in a file of size bytes: the largest aligned
+// folio that stays inside the window and the file.  So the ragged end of
+// a window gets smaller folios, and a small file single pages.
+static int
+ra_order(pgoff_t index, pgoff_t end, uint64 size)
 {
-  struct folio *folio = filemap_get_folio(mapping, index);
+  int order = FOLIO_MAX_ORDER;
 
-  if (folio) {
-    folio_put(folio);
+  if (size < FOLIO_SMALL_FILE)
     return 0;
-  }
-  if ((folio = folio_alloc_reclaim()) == 0)
+  while (order > 0 && (index % (1UL << order) || index + (1UL << order) > end))
+    order--;
+  return order;
+}
+
+// A new locked folio at index in the cache, of up to 2^order pages, or
+// NULL if memory is short or someone else added a folio meanwhile.
+static struct folio *
+ra_alloc(struct address_space *mapping, pgoff_t index, int order)
+{
+  struct folio *folio = folio_alloc_reclaim(filemap_fit_order(mapping, index, order));
+
+  if (folio == 0)
     return 0;
   folio_set_flag(folio, PG_locked);
   if (filemap_add_folio(mapping, folio, index) != 0) {
@@ -73,31 +85,42 @@ ra_alloc(struct address_space *mapping, pgoff_t index)
   return folio;
 }
 
-// Read the folios [start, start + nr) that are not cached, not past the
-// end of the file; the one at mark (if inside) gets PG_readahead.
+// Read the folios of [start, start + nr) that are not cached, not past
+// the end of the file; the one that holds mark (if inside) gets
+// PG_readahead.
 static void
 ra_submit(struct address_space *mapping, pgoff_t start, unsigned long nr, pgoff_t mark)
 {
   uint64 size = __atomic_load_n(&mapping->host->size, __ATOMIC_RELAXED);
   struct folio *batch[RA_BATCH];
-  int n = 0;
+  int n = 0, npages = 0;
 
   if (size == 0)
     return;
-  pgoff_t last = (size - 1) >> PGSHIFT;
-  for (pgoff_t i = start; i < start + nr && i <= last; i++) {
-    struct folio *folio = ra_alloc(mapping, i);
-    if (folio == 0) {
-      ra_flush(mapping, batch, &n);   // a cached folio ends a run
+  pgoff_t end = MIN(start + nr, (size - 1) / PGSIZE + 1);
+  for (pgoff_t i = start; i < end; ) {
+    struct folio *folio = filemap_get_folio(mapping, i);
+    if (folio) {
+      i = folio->index + folio_nr_pages(folio);
+      folio_put(folio);
+      ra_flush(mapping, batch, &n, &npages);   // a cached folio ends a run
       continue;
     }
-    if (i == mark)
+    if ((folio = ra_alloc(mapping, i, ra_order(i, end, size))) == 0) {
+      ra_flush(mapping, batch, &n, &npages);
+      i++;
+      continue;
+    }
+    long pages = folio_nr_pages(folio);
+    if (npages + pages > RA_BATCH)
+      ra_flush(mapping, batch, &n, &npages);
+    if (mark >= i && mark < i + pages)
       folio_set_flag(folio, PG_readahead);
     batch[n++] = folio;
-    if (n == RA_BATCH)
-      ra_flush(mapping, batch, &n);
+    npages += pages;
+    i += pages;
   }
-  ra_flush(mapping, batch, &n);
+  ra_flush(mapping, batch, &n, &npages);
 }
 
 // Start a new window at start, of size pages, the last async ones not
@@ -146,7 +169,7 @@ page_cache_sync_ra(struct address_space *mapping, pgoff_t index, unsigned long r
  * page_cache_async_ra - a reader reached a folio marked PG_readahead
  * @mapping: the file's mapping
  * @folio: that folio (its mark already cleared by the caller)
- * @index: its index
+ * @index: the page of it the reader wants
  * @req: how many pages from index the read asks for
  *
  * The reader is sequential and is about to use the rest of the window:
@@ -157,9 +180,10 @@ page_cache_async_ra(struct address_space *mapping, struct folio *folio, pgoff_t 
                     unsigned long req)
 {
   struct file_ra_state *ra = &mapping->ra;
+  pgoff_t mark = ra->start + ra->size - ra->async_size;
 
   ra->prev_index = index + MAX(req, 1) - 1;
-  if (index != ra->start + ra->size - ra->async_size) {
+  if (mark < folio->index || mark >= folio->index + folio_nr_pages(folio)) {
     // Not the marker of the current window (another reader moved it):
     // start over from here, as a sequential reader would.
     ra->start = index;

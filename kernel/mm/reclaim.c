@@ -2,7 +2,10 @@
 //
 // Every page-cache folio is on one LRU list, newest at the tail.  When
 // an allocation finds no free page, shrink_page_cache() walks the list
-// from the oldest end and frees clean folios that nobody is using.
+// from the oldest end and frees clean folios that nobody is using.  A
+// large folio goes whole, all its pages at once, unless a process maps
+// some of its pages: then it is split (split.c), and the pages that no
+// process maps go.
 #include "types.h"
 #include "param.h"
 #include "lib/lib.h"
@@ -14,6 +17,7 @@
 #include "mm/vmstat.h"
 #include "mm/writeback.h"
 #include "mm/reclaim.h"
+#include "mm/split.h"
 #include "lib/trace.h"
 #include "proc/proc.h"
 #include "trap/trap.h"
@@ -67,20 +71,62 @@ can_reclaim(struct folio *folio)
   return 1;
 }
 
+// Free a folio that can_reclaim() took (locked); returns its pages.
+static uint64
+reclaim_folio(struct folio *folio)
+{
+  struct address_space *mapping = folio->mapping;
+  uint64 n = folio_nr_pages(folio);
+
+  if (mapping->a_ops->invalidate_folio)
+    mapping->a_ops->invalidate_folio(folio);
+  trace_folio(TR_RECLAIM, folio);
+  filemap_remove_folio(folio);
+  folio_unlock(folio);
+  return n;
+}
+
+// A clean large folio that processes map only some pages of: split it,
+// and free the pages nobody maps.  Returns the pages freed.
+static uint64
+reclaim_split(struct folio *folio)
+{
+  uint64 freed = 0;
+
+  if (folio_test_dirty(folio) || folio_test_writeback(folio) || !folio_trylock(folio))
+    return 0;
+  long n = folio_nr_pages(folio);
+  if (folio->mapping == 0 || folio_test_dirty(folio) || split_folio(folio) != 0) {
+    folio_unlock(folio);
+    return 0;
+  }
+  folio_unlock(folio);
+  // Each page is a folio now; our reference is the first page's.
+  for (long i = 0; i < n; i++) {
+    struct folio *page = folio + i;
+    if ((i == 0 || folio_try_get(page)) && can_reclaim(page))
+      freed += reclaim_folio(page);
+    if (i > 0)
+      folio_put(page);
+  }
+  return freed;
+}
+
 #define BATCH 32
 
 /**
  * shrink_page_cache - free clean page-cache folios
- * @nr_wanted: how many to free
+ * @nr_wanted: how many pages to free
  *
  * Walks the LRU list from its oldest end.  A folio used since the last walk
  * (PG_referenced) gets a second chance: the bit is cleared and the folio
  * goes to the young end.  Clean, unused folios are removed from their
- * files and freed.  Dirty ones cannot be freed until they are written;
- * if any were met, the flusher is asked to write old dirty data
- * (for_reclaim).  Never sleeps, so it may be called anywhere a page
- * allocation may.
- * Return: the number of folios freed.
+ * files and freed, a large one whole; a clean large folio of which a
+ * process maps some pages is split, and its other pages freed.  Dirty
+ * ones cannot be freed until they are written; if any were met, the
+ * flusher is asked to write old dirty data (for_reclaim).  Never sleeps,
+ * so it may be called anywhere a page allocation may.
+ * Return: the number of pages freed.
  */
 uint64
 shrink_page_cache(uint64 nr_wanted)
@@ -103,22 +149,18 @@ shrink_page_cache(uint64 nr_wanted)
         dirty++;
         continue;
       }
-      batch[n++] = folio_get(folio);
+      if (folio_try_get(folio))   // not while split.c has it frozen
+        batch[n++] = folio;
     }
     release(&lru.lock);
     if (n == 0)
       break;
     for (int i = 0; i < n; i++) {
       struct folio *folio = batch[i];
-      if (can_reclaim(folio)) {
-        struct address_space *mapping = folio->mapping;
-        if (mapping->a_ops->invalidate_folio)
-          mapping->a_ops->invalidate_folio(folio);
-        trace_folio(TR_RECLAIM, folio);
-        filemap_remove_folio(folio);
-        folio_unlock(folio);
-        freed++;
-      }
+      if (can_reclaim(folio))
+        freed += reclaim_folio(folio);
+      else if (folio_test_large(folio) && folio->mapcount > 0)
+        freed += reclaim_split(folio);
       folio_put(folio);   // the last reference, for a reclaimed folio
     }
   }
@@ -161,11 +203,29 @@ kalloc_reclaim(void)
   return page;
 }
 
-// A new folio, reclaiming page-cache memory if none is free.
+/**
+ * folio_alloc_reclaim - a new folio, reclaiming page-cache memory if needed
+ * @order: the size wanted, 2^@order pages
+ *
+ * A large folio only if a free block that large is to be had, after
+ * reclaiming a batch first if free memory is below the low watermark;
+ * otherwise one page, with all that kalloc_reclaim() does to get it.
+ * The page cache wants large folios but never needs them, so under
+ * memory pressure, or when free memory is in pieces too small, it makes
+ * do with single pages.
+ * Return: the folio (of @order or 0: look), or NULL when memory is
+ * exhausted.
+ */
 struct folio *
-folio_alloc_reclaim(void)
+folio_alloc_reclaim(int order)
 {
+  if (order > 0) {
+    if (nr_free_pages() < LOW_WATERMARK)
+      shrink_page_cache(BATCH);
+    struct folio *folio = folio_alloc(order);
+    if (folio)
+      return folio;
+  }
   void *page = kalloc_reclaim();
-
-  return page ? folio_init_page(page) : 0;
+  return page ? folio_init_page(page, 0) : 0;
 }

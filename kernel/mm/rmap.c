@@ -1,5 +1,7 @@
 // Reverse mapping: from a page-cache folio to the user page-table entries
 // that map it, through the MAP_SHARED regions on its mapping's i_mmap list.
+// Each page of a large folio is mapped by entries of its own: a region
+// may show all of the folio's pages or only some.
 //
 // Writeback uses it to make a folio read-only in every process before it
 // writes the folio (folio_mkclean), so that a later store faults and
@@ -51,32 +53,53 @@ flush_tlb_of(struct proc *p)
   }
 }
 
-// Apply fn to every page-table entry that maps folio; returns how many
-// entries fn changed.  Then make sure no hart still uses the old ones.
+// Call fn(folio, i, pte, arg) for every user page-table entry that maps
+// page i of folio, with mapping->i_pages_lock held (the lock under which
+// entries of shared mappings are made and removed).  Collects in touched
+// the processes of the entries for which fn returned true; returns how
+// many entries that was.
 static int
-for_each_mapping(struct folio *folio, int (*fn)(struct folio *, pte_t *))
+visit_ptes(struct folio *folio, int (*fn)(struct folio *, long, pte_t *, void *), void *arg,
+           struct proc **touched, int *ntouched)
+{
+  struct address_space *mapping = folio->mapping;
+  int changed = 0;
+  struct vma *v;
+
+  list_for_each_entry(v, &mapping->i_mmap, shared) {
+    pgoff_t vlast = v->pgoff + (v->end - v->start) / PGSIZE;   // one past
+    for (long i = 0; i < folio_nr_pages(folio); i++) {
+      pgoff_t index = folio->index + i;
+      if (index < v->pgoff || index >= vlast)
+        continue;
+      uint64 va = v->start + (index - v->pgoff) * PGSIZE;
+      pte_t *pte = walk(v->proc->pagetable, va, 0);
+      if (pte == 0 || !(*pte & PTE_V) || PTE2PA(*pte) != (uint64)folio_page_address(folio, i))
+        continue;
+      if (fn(folio, i, pte, arg)) {
+        changed++;
+        if (touched && *ntouched < NPROC)
+          touched[(*ntouched)++] = v->proc;
+      }
+    }
+  }
+  return changed;
+}
+
+// Apply fn to every page-table entry that maps a page of folio; returns
+// how many entries fn changed.  Then make sure no hart still uses the
+// old ones.
+static int
+for_each_mapping(struct folio *folio, int (*fn)(struct folio *, long, pte_t *, void *))
 {
   struct address_space *mapping = folio->mapping;
   struct proc *touched[NPROC];
-  int ntouched = 0, changed = 0;
+  int ntouched = 0;
 
   if (mapping == 0)
     return 0;
   acquire(&mapping->i_pages_lock);
-  struct vma *v;
-  list_for_each_entry(v, &mapping->i_mmap, shared) {
-    if (folio->index < v->pgoff || folio->index >= v->pgoff + (v->end - v->start) / PGSIZE)
-      continue;
-    uint64 va = v->start + (folio->index - v->pgoff) * PGSIZE;
-    pte_t *pte = walk(v->proc->pagetable, va, 0);
-    if (pte == 0 || !(*pte & PTE_V) || PTE2PA(*pte) != (uint64)folio_address(folio))
-      continue;
-    if (fn(folio, pte)) {
-      changed++;
-      if (ntouched < NPROC)
-        touched[ntouched++] = v->proc;
-    }
-  }
+  int changed = visit_ptes(folio, fn, 0, touched, &ntouched);
   release(&mapping->i_pages_lock);
   for (int i = 0; i < ntouched; i++)
     flush_tlb_of(touched[i]);
@@ -84,7 +107,7 @@ for_each_mapping(struct folio *folio, int (*fn)(struct folio *, pte_t *))
 }
 
 static int
-write_protect(struct folio *folio, pte_t *pte)
+write_protect(struct folio *folio, long i, pte_t *pte, void *arg)
 {
   if (!(*pte & PTE_W))
     return 0;
@@ -93,7 +116,7 @@ write_protect(struct folio *folio, pte_t *pte)
 }
 
 static int
-unmap_one(struct folio *folio, pte_t *pte)
+unmap_one(struct folio *folio, long i, pte_t *pte, void *arg)
 {
   *pte = 0;
   folio->mapcount--;
@@ -101,10 +124,35 @@ unmap_one(struct folio *folio, pte_t *pte)
   return 1;
 }
 
+static int
+count_one(struct folio *folio, long i, pte_t *pte, void *arg)
+{
+  ((int *)arg)[i]++;
+  return 0;
+}
+
+/**
+ * folio_page_mapcounts - how many user page-table entries map each page
+ * @folio: the folio
+ * @counts: out: counts[i] for page i (zeroed first)
+ *
+ * For splitting a mapped large folio (split.c): the folio's mapcount is
+ * the sum of these.  The caller holds folio->mapping->i_pages_lock, so
+ * that no entry comes or goes meanwhile.
+ */
+void
+folio_page_mapcounts(struct folio *folio, int *counts)
+{
+  for (long i = 0; i < folio_nr_pages(folio); i++)
+    counts[i] = 0;
+  visit_ptes(folio, count_one, counts, 0, 0);
+}
+
 /**
  * folio_mkclean - make every user mapping of a folio read-only
  * @folio: the folio, locked
- * Return: the number of entries that were writable.
+ * Return: the number of entries that were writable (for a large folio,
+ * entries of any of its pages).
  */
 int
 folio_mkclean(struct folio *folio)

@@ -7,5 +7,6 @@ struct folio;
 
 int folio_mkclean(struct folio *folio);
 void folio_unmap_all(struct folio *folio);
+void folio_page_mapcounts(struct folio *folio, int *counts);
 
 #endif

@@ -7,6 +7,15 @@
 // brought the count back down.  The writer never writes pages itself: the
 // flusher does, in large ordered batches, which is what the disk likes.
 //
+// The hard limit counts pages under writeback with the dirty ones, as
+// Linux's does: a page whose write has started is no more free than a
+// dirty one until the disk has it.  (Counting only dirty pages let a
+// writer outrun a slow disk by as much memory as the disk queue could
+// hold: with large folios, a request of 64 pages takes a handful of
+// descriptors, and the queue holds tens of megabytes.)  The background
+// threshold counts dirty pages only: pages under writeback need no
+// flusher.
+//
 // A throttled writer always makes progress: should writeback make none
 // for a while (every dirty page stuck, say, on a full disk), the writer is
 // let through rather than left asleep forever.
@@ -52,39 +61,54 @@ dirty_thresh(void)
   return MAX(dirtyable_pages() * vm_tunables.dirty_ratio / 100, MIN_DIRTY_THRESH);
 }
 
+// Pages the hard limit counts: dirty, or under writeback.
+static uint64
+dirty_and_writeback(void)
+{
+  return global_node_page_state(NR_FILE_DIRTY) + global_node_page_state(NR_WRITEBACK);
+}
+
+// Writeback's progress, for the stall limit: a number that moves whenever
+// a write starts or ends.
+static uint64
+progress(void)
+{
+  return global_node_page_state(NR_WRITTEN) * 2 + global_node_page_state(NR_WRITEBACK);
+}
+
 /**
  * balance_dirty_pages_ratelimited - throttle a process that dirties pages
  * @mapping: the file being written
  *
- * Called before each page a write(2) dirties.  Wakes the flusher past the
- * background threshold; sleeps past the hard threshold.
+ * Called before each folio a write(2) dirties (once for up to 16 pages).
+ * Wakes the flusher past the background threshold; sleeps past the hard
+ * threshold.
  */
 void
 balance_dirty_pages_ratelimited(struct address_space *mapping)
 {
   uint64 dirty = global_node_page_state(NR_FILE_DIRTY);
 
-  if (dirty <= dirty_background_thresh())
-    return;
-  wakeup_flusher(WB_REASON_BACKGROUND);
-  if (dirty <= dirty_thresh())
+  if (dirty > dirty_background_thresh())
+    wakeup_flusher(WB_REASON_BACKGROUND);
+  if (dirty_and_writeback() <= dirty_thresh())
     return;
 
   struct proc *p = myproc();
-  uint64 written = global_node_page_state(NR_WRITTEN), done = global_node_page_state(NR_WRITTEN);
+  uint64 seen = progress(), now;
   uint64 stalled = 0;
   __atomic_fetch_add(&nr_throttled, 1, __ATOMIC_RELAXED);
-  trace_event(TR_THROTTLE, mapping_ino(mapping), 0, dirty, 0);
+  trace_event(TR_THROTTLE, mapping_ino(mapping), 0, dirty_and_writeback(), 0);
   acquire(&tickslock);
   __atomic_fetch_add(&throttled_now, 1, __ATOMIC_SEQ_CST);
-  while ((uint64)global_node_page_state(NR_FILE_DIRTY) > dirty_thresh() && !p->killed && stalled < STALL_TICKS) {
+  while (dirty_and_writeback() > dirty_thresh() && !p->killed && stalled < STALL_TICKS) {
     uint64 t = ticks;
     sleep(&ticks, &tickslock);
-    done = global_node_page_state(NR_WRITTEN);
+    now = progress();
     // Count only ticks: dirty_throttle_wake() wakes us between them too.
     if (ticks != t)
-      stalled = done == written ? stalled + 1 : 0;
-    written = done;
+      stalled = now == seen ? stalled + 1 : 0;
+    seen = now;
   }
   __atomic_fetch_sub(&throttled_now, 1, __ATOMIC_SEQ_CST);
   release(&tickslock);
@@ -93,16 +117,17 @@ balance_dirty_pages_ratelimited(struct address_space *mapping)
 /**
  * dirty_throttle_wake - writeback made progress: let throttled writers go
  *
- * Called after each ->writepages.  A throttled writer otherwise waits for
- * the next tick (10 ms) to look again, and on a fast disk writeback
- * empties the dirty pages far sooner than that: the writer, not the
- * disk, then set the pace.  Cheap when nobody is throttled.
+ * Called when writes end (folio_end_writeback(), in interrupt context
+ * too) and after each ->writepages.  A throttled writer otherwise waits
+ * for the next tick (10 ms) to look again, and on a fast disk writeback
+ * brings the count down far sooner than that: the writer, not the disk,
+ * would then set the pace.  Cheap when nobody is throttled.
  */
 void
 dirty_throttle_wake(void)
 {
   if (__atomic_load_n(&throttled_now, __ATOMIC_SEQ_CST) == 0 ||
-      (uint64)global_node_page_state(NR_FILE_DIRTY) > dirty_thresh())
+      dirty_and_writeback() > dirty_thresh())
     return;
   acquire(&tickslock);
   wakeup(&ticks);

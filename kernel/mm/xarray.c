@@ -38,6 +38,40 @@ slot_of(const struct xa_node *node, unsigned long index)
   return (index >> node->shift) & XA_CHUNK_MASK;
 }
 
+// Sibling entries: the other slots of a multi-index entry (xarray.h).
+static bool
+is_sibling(const void *entry)
+{
+  return ((uintptr_t)entry & 3) == 2;
+}
+
+static void *
+make_sibling(unsigned canonical)
+{
+  return (void *)(((uintptr_t)canonical << 2) | 2);
+}
+
+// The canonical slot of the entry in slot off of a bottom node.
+static unsigned
+canonical(const struct xa_node *node, unsigned off)
+{
+  const void *entry = node->slots[off];
+
+  return is_sibling(entry) ? (unsigned)((uintptr_t)entry >> 2) : off;
+}
+
+// The order of the entry whose canonical slot is off: how many siblings
+// follow it.
+static unsigned
+entry_order(const struct xa_node *node, unsigned off)
+{
+  unsigned n = 1;
+
+  while (off + n < XA_CHUNK_SIZE && node->slots[off + n] == make_sibling(off))
+    n++;
+  return lowest_bit(n);
+}
+
 static struct xa_node *
 new_node(struct xa_node *parent, unsigned offset, unsigned shift)
 {
@@ -74,7 +108,7 @@ xa_load(struct xarray *xa, unsigned long index)
 {
   struct xa_node *node = find_leaf(xa, index);
 
-  return node ? node->slots[slot_of(node, index)] : 0;
+  return node ? node->slots[canonical(node, slot_of(node, index))] : 0;
 }
 
 // Put a new root on top until the tree can hold index.  The old root
@@ -133,24 +167,19 @@ shrink(struct xarray *xa)
   }
 }
 
-// Store entry at index, replacing what was there (marks are kept).
-// Storing 0 erases.  Returns 0, or -1 when a node can't be allocated
-// (the tree is then unchanged).
-int
-xa_store(struct xarray *xa, unsigned long index, void *entry)
+// The bottom node for index, made (with any nodes above it) if missing.
+// Returns 0 when a node cannot be allocated; the tree is then unchanged.
+static struct xa_node *
+make_leaf(struct xarray *xa, unsigned long index)
 {
-  if (entry == 0) {
-    xa_erase(xa, index);
-    return 0;
-  }
   if (xa->head == 0) {
     unsigned shift = 0;
     while (shift + XA_CHUNK_SHIFT < 64 && index >> (shift + XA_CHUNK_SHIFT))
       shift += XA_CHUNK_SHIFT;
     if ((xa->head = new_node(0, 0, shift)) == 0)
-      return -1;
+      return 0;
   } else if (grow(xa, index) != 0) {
-    return -1;
+    return 0;
   }
 
   struct xa_node *node = xa->head;
@@ -162,17 +191,14 @@ xa_store(struct xarray *xa, unsigned long index, void *entry)
       if (child == 0) {
         delete_empty(xa, node);
         shrink(xa);
-        return -1;
+        return 0;
       }
       node->slots[off] = child;
       node->used |= 1UL << off;
     }
     node = child;
   }
-  unsigned off = slot_of(node, index);
-  node->slots[off] = entry;
-  node->used |= 1UL << off;
-  return 0;
+  return node;
 }
 
 // Clear mark bit off in node, and upwards while nodes lose their last
@@ -189,6 +215,80 @@ clear_mark_up(struct xa_node *node, unsigned off, xa_mark_t mark)
   }
 }
 
+// Set mark bit off in node, and upwards while nodes had no such mark.
+static void
+set_mark_up(struct xa_node *node, unsigned off, xa_mark_t mark)
+{
+  while (node && !(node->marks[mark] & (1UL << off))) {
+    node->marks[mark] |= 1UL << off;
+    off = node->offset;
+    node = node->parent;
+  }
+}
+
+// Empty the slots of the entry whose canonical slot is off, with its
+// marks.  The node may be left empty: the caller tidies up.
+static void
+clear_entry(struct xa_node *node, unsigned off)
+{
+  unsigned n = 1U << entry_order(node, off);
+
+  for (xa_mark_t m = 0; m < XA_MAX_MARKS; m++)
+    if (node->marks[m] & (1UL << off))
+      clear_mark_up(node, off, m);
+  for (unsigned i = off; i < off + n; i++) {
+    node->slots[i] = 0;
+    node->used &= ~(1UL << i);
+  }
+}
+
+/*
+ * xa_store_order - store entry over the 2^order indices from index, which
+ * must be a multiple of 2^order (order <= XA_MAX_ORDER).  Whatever was
+ * there is replaced: an entry with exactly that range keeps its marks;
+ * any other entry the range touches is erased whole, with its marks.
+ * Storing 0 erases.  Returns 0, or -1 when a node can't be allocated or
+ * the arguments are wrong (the tree is then unchanged).
+ */
+int
+xa_store_order(struct xarray *xa, unsigned long index, unsigned order, void *entry)
+{
+  unsigned n = 1U << order;
+
+  if (order > XA_MAX_ORDER || (index & (n - 1)) || is_sibling(entry))
+    return -1;
+  if (entry == 0) {
+    for (unsigned long i = index; i < index + n; i++)
+      xa_erase(xa, i);
+    return 0;
+  }
+  struct xa_node *node = make_leaf(xa, index);
+  if (node == 0)
+    return -1;
+  unsigned first = slot_of(node, index);
+  void *old = node->slots[first];
+  if (!(old && !is_sibling(old) && entry_order(node, first) == order)) {
+    // Not the same range: erase everything it overlaps (an entry that
+    // covers the range, or entries inside it).
+    for (unsigned i = first; i < first + n; i++)
+      if (node->used & (1UL << i))
+        clear_entry(node, canonical(node, i));
+  }
+  node->slots[first] = entry;
+  for (unsigned i = first + 1; i < first + n; i++)
+    node->slots[i] = make_sibling(first);
+  node->used |= (n == XA_CHUNK_SIZE ? ~0UL : (1UL << n) - 1) << first;
+  return 0;
+}
+
+// Store entry at index, replacing what was there (see xa_store_order).
+int
+xa_store(struct xarray *xa, unsigned long index, void *entry)
+{
+  return xa_store_order(xa, index, 0, entry);
+}
+
+// Erase the entry that covers index (all of its indices).  Returns it.
 void *
 xa_erase(struct xarray *xa, unsigned long index)
 {
@@ -196,18 +296,38 @@ xa_erase(struct xarray *xa, unsigned long index)
 
   if (node == 0)
     return 0;
-  unsigned off = slot_of(node, index);
+  unsigned off = canonical(node, slot_of(node, index));
   void *entry = node->slots[off];
   if (entry == 0)
     return 0;
-  for (xa_mark_t m = 0; m < XA_MAX_MARKS; m++)
-    if (node->marks[m] & (1UL << off))
-      clear_mark_up(node, off, m);
-  node->slots[off] = 0;
-  node->used &= ~(1UL << off);
+  clear_entry(node, off);
   delete_empty(xa, node);
   shrink(xa);
   return entry;
+}
+
+/*
+ * xa_split - replace the multi-index entry that covers index, of order k,
+ * by the 2^k entries entries[0 .. 2^k - 1], one per index, each with the
+ * marks the entry had.  Needs no memory, so it cannot fail; an index
+ * with no entry, or with a single one, is left alone.
+ */
+void
+xa_split(struct xarray *xa, unsigned long index, void **entries)
+{
+  struct xa_node *node = find_leaf(xa, index);
+
+  if (node == 0 || node->slots[slot_of(node, index)] == 0)
+    return;
+  unsigned first = canonical(node, slot_of(node, index));
+  unsigned n = 1U << entry_order(node, first);
+  if (n == 1)
+    return;
+  for (unsigned i = 0; i < n; i++)
+    node->slots[first + i] = entries[i];
+  for (xa_mark_t m = 0; m < XA_MAX_MARKS; m++)
+    if (node->marks[m] & (1UL << first))
+      node->marks[m] |= (n == XA_CHUNK_SIZE ? ~0UL : (1UL << n) - 1) << first;
 }
 
 // Marks exist only on present entries; marking an empty index does nothing.
@@ -218,15 +338,12 @@ xa_set_mark(struct xarray *xa, unsigned long index, xa_mark_t mark)
 
   if (node == 0 || mark >= XA_MAX_MARKS)
     return;
-  unsigned off = slot_of(node, index);
+  unsigned off = canonical(node, slot_of(node, index));
   if (node->slots[off] == 0 || (node->marks[mark] & (1UL << off)))
     return;
-  __atomic_fetch_add(&xa->marks_set[mark], 1, __ATOMIC_RELAXED);   // read without the lock
-  while (node && !(node->marks[mark] & (1UL << off))) {
-    node->marks[mark] |= 1UL << off;
-    off = node->offset;
-    node = node->parent;
-  }
+  __atomic_fetch_add(&xa->marks_set[mark], 1UL << entry_order(node, off),
+                     __ATOMIC_RELAXED);   // read without the lock
+  set_mark_up(node, off, mark);
 }
 
 void
@@ -236,7 +353,7 @@ xa_clear_mark(struct xarray *xa, unsigned long index, xa_mark_t mark)
 
   if (node == 0 || mark >= XA_MAX_MARKS)
     return;
-  unsigned off = slot_of(node, index);
+  unsigned off = canonical(node, slot_of(node, index));
   if (node->marks[mark] & (1UL << off))
     clear_mark_up(node, off, mark);
 }
@@ -248,7 +365,7 @@ xa_get_mark(struct xarray *xa, unsigned long index, xa_mark_t mark)
 
   if (node == 0 || mark >= XA_MAX_MARKS)
     return false;
-  return (node->marks[mark] >> slot_of(node, index)) & 1;
+  return (node->marks[mark] >> canonical(node, slot_of(node, index))) & 1;
 }
 
 // Does any entry have the mark?
@@ -264,13 +381,24 @@ xa_empty(struct xarray *xa)
   return xa->head == 0;
 }
 
-// The first entry at an index in [*indexp, max] that has the mark filter
-// (or any entry, for XA_PRESENT).  Sets *indexp to its index.  Returns 0
-// if there is none.
+// The bits of node's slots that xa_find looks for.
+static uint64_t
+find_bits(const struct xa_node *node, xa_mark_t filter)
+{
+  return filter == XA_PRESENT ? node->used : node->marks[filter];
+}
+
+// The first index in [*indexp, max] at which an entry with the mark
+// filter (or any entry, for XA_PRESENT) is present.  Sets *indexp to that
+// index: *indexp itself if a multi-index entry covers it, else the first
+// index of the entry found.  Returns the entry, or 0 if there is none.
 //
 // The walk goes down towards *indexp and, in each node, jumps straight to
 // the next slot whose bitmap bit is set; when a node has nothing left it
 // climbs to the parent's next slot.  Unmarked subtrees are never entered.
+// Only the first bottom node can start inside a multi-index entry (any
+// later one is entered at its slot 0), so only there can the walk start
+// on a sibling, whose marks are on its canonical slot.
 void *
 xa_find(struct xarray *xa, unsigned long *indexp, unsigned long max, xa_mark_t filter)
 {
@@ -283,7 +411,12 @@ xa_find(struct xarray *xa, unsigned long *indexp, unsigned long max, xa_mark_t f
     return 0;
   for (;;) {
     unsigned off = slot_of(node, index);
-    uint64_t bits = filter == XA_PRESENT ? node->used : node->marks[filter];
+    uint64_t bits = find_bits(node, filter);
+    if (node->shift == 0 && index == *indexp && (bits >> canonical(node, off)) & 1 &&
+        node->slots[off] != 0) {
+      // The start is covered by an entry with the mark.
+      return node->slots[canonical(node, off)];
+    }
     bits &= ~0UL << off;
     if (bits == 0) {
       // Nothing more here.  Climb to the nearest ancestor in which this
