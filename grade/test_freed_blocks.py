@@ -6,7 +6,7 @@ hand it straight back out as a data block, since no committed bitmap
 ever saw it in use.  The file data goes to the disk directly, but the
 transaction still holds the indirect block's logged copy: if the commit
 wrote that copy home, it would land on the new data (kernel/fs/log.c,
-log_forget).
+log_forget; rule D9 of grade/crashbugs/rules.md).
 """
 
 from __future__ import annotations
@@ -45,8 +45,9 @@ def test_freed_indirect_block_is_not_written_home(
                              f"check a {NDIRECT_BYTES} {5 * PAGE} {SECOND}")
     for r in results[1:]:
         assert r.error is None and r.value == 0, (
-            f"after the reboot, '{r.op}' gave {r}: the commit wrote a freed block's "
-            "logged copy home over file data written after the block was freed")
+            f"rule D9 (grade/crashbugs/rules.md: a block freed in the running transaction "
+            f"leaves it): after the reboot, '{r.op}' gave {r}: the commit wrote a freed "
+            "block's logged copy home over file data written after the block was freed")
     assert m.poweroff() == 0
     r = run_fsck(image)
     assert r.returncode == 0, f"fsck after the reboot:\n{r.stdout}"
