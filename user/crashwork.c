@@ -948,7 +948,7 @@ errors_main(int steps, int from)
 // holds the filler's old bytes, which a file must never show.
 
 #define LABFREE   64          // filler pages freed for the steps to use
-#define LABHOLD   100         // centiseconds blkhold() keeps data writes
+#define LABHOLD   300         // centiseconds blkhold() keeps data writes at most
 
 // Fill the disk with one file (cw/fill), a page at a time, until write(2)
 // says ENOSPC; then give back its last LABFREE pages.

@@ -15,6 +15,12 @@
 // that data.  Holding the data writes lets the log writes overtake them,
 // as they could on real hardware, so the mistake shows after a power cut.
 //
+// A write of the log header (a commit record, or the empty header after
+// it) lets the held writes go at once, right behind it: the disk gets the
+// header first, however long the commit took to come, so a commit that
+// did not wait shows every time.  A commit that waits for its ordered
+// data writes no header while they are held, and waits out the hold.
+//
 // The hold is attached to the block layer (blk_attach_hold) the first
 // time it is asked for; before that nothing in dev/ sees it.
 #include "types.h"
@@ -40,8 +46,20 @@ static struct {
   uint64 until[NHOLD];
 } h;
 
-// blk_submit's hold: keep a data write, or let the request pass (0).
-// May be called in interrupt context: it only queues and wakes.
+// Put the log header's write in front of the held writes, and let them
+// all go now (h.lock held; there is room).
+static void
+overtake(struct blk_request *header)
+{
+  h.head--;
+  h.req[h.head % NHOLD] = header;
+  for (uint i = h.head; i != h.tail; i++)
+    h.until[i % NHOLD] = 0;
+}
+
+// blk_submit's hold: keep a write (a data write, or the log header's
+// while data writes are held), or let the request pass (0).  May be
+// called in interrupt context: it only queues.
 static int
 hold(struct blk_request *req)
 {
@@ -49,39 +67,37 @@ hold(struct blk_request *req)
 
   acquire(&h.lock);
   if (h.hold_ticks > 0 && req->dev == 0 && req->op == BLK_WRITE &&
-      req->blockno >= sb.datastart && h.tail - h.head < NHOLD) {
-    h.req[h.tail % NHOLD] = req;
-    h.until[h.tail % NHOLD] = ticks + h.hold_ticks;
-    h.tail++;
-    wakeup(&h);
-    kept = 1;
+      h.tail - h.head < NHOLD) {
+    if (req->blockno >= sb.datastart) {
+      h.req[h.tail % NHOLD] = req;
+      h.until[h.tail % NHOLD] = ticks + h.hold_ticks;
+      h.tail++;
+      kept = 1;
+    } else if (req->blockno == sb.logstart && h.head != h.tail) {
+      overtake(req);
+      kept = 1;
+    }
   }
   release(&h.lock);
   return kept;
 }
 
 // The releasing thread: give each held write to the disk when its time
-// has come, oldest first.
+// has come, oldest first.  The clock wakes it every tick.
 static void
 releaser(void *arg)
 {
+  acquire(&h.lock);
   for (;;) {
-    acquire(&h.lock);
-    while (h.head == h.tail)
-      sleep(&h, &h.lock);
-    uint64 until = h.until[h.head % NHOLD];
-    release(&h.lock);
-
-    acquire(&tickslock);
-    while (ticks < until)
-      sleep(&ticks, &tickslock);
-    release(&tickslock);
-
-    acquire(&h.lock);
-    struct blk_request *req = h.req[h.head % NHOLD];
-    h.head++;
-    release(&h.lock);
-    blk_dispatch(req);
+    if (h.head != h.tail && ticks >= h.until[h.head % NHOLD]) {
+      struct blk_request *req = h.req[h.head % NHOLD];
+      h.head++;
+      release(&h.lock);
+      blk_dispatch(req);
+      acquire(&h.lock);
+    } else {
+      sleep(&ticks, &h.lock);
+    }
   }
 }
 

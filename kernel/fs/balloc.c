@@ -250,6 +250,7 @@ bfree(uint dev, uint b)
   bp->data[i / 8] &= ~(1 << (i % 8));
   log_write(bp);
   brelse(bp);
+  log_forget(b);    // its logged copy, if any, must not be written home
   acquire(&space_lock);
   nfree++;
   release(&space_lock);

@@ -390,6 +390,39 @@ log_write(struct buf *b)
   release(&log.lock);
 }
 
+/**
+ * log_forget - take a freed block out of the running transaction
+ * @blockno: a block just freed, inside the current operation
+ *
+ * A block this transaction logged and then freed (an indirect block of a
+ * file truncated again) can be handed out at once as a data block: no
+ * committed bitmap ever showed it in use.  File data goes to the disk
+ * directly, so if the commit wrote the logged copy home, it would land on
+ * that data.  The transaction ends with the block free, so nothing needs
+ * the copy: the block leaves the transaction, and the cache may drop it.
+ */
+void
+log_forget(uint blockno)
+{
+  int logged = 0;
+
+  acquire(&log.lock);
+  for (uint i = 0; i < log.n && !logged; i++) {
+    if (log.block[i] == blockno) {
+      log.block[i] = log.block[--log.n];
+      logged = 1;
+    }
+  }
+  release(&log.lock);
+  if (logged) {
+    struct buf *b = bread(log.dev, blockno);   // pinned: in the cache
+    if (b) {
+      bunpin(b);
+      brelse(b);
+    }
+  }
+}
+
 // Make every completed file-system call durable: commit the running
 // transaction (or wait for the commit in progress) unless it is empty.
 // Does not FLUSH when there was nothing to commit; callers that need the

@@ -16,6 +16,7 @@ void log_ordered_begin(void);
 void log_ordered_end(int error, uint blockno);
 void end_op(void);
 void log_write(struct buf *b);
+void log_forget(uint blockno);
 void log_read_failed(uint blockno);
 int log_force(void);
 uint64 log_commits(void);
