@@ -24,7 +24,10 @@ up to the state's last write:
     home blocks were flushed (rule 4);
   - a file that lost what fsync promised, once the commit record is
     flushed: each of fsync's rules (7 to 10) has a step and a file of its
-    own; if that step sent no FLUSH at all, rule 8 is to blame.
+    own.  A step that sent no FLUSH at all is pointed out: a call that
+    skips the FLUSH breaks rule 8, but one that does not wait for writes
+    in flight may find no completed write to flush, and then rule 7 is
+    the one broken.
 
 The last run is kept in grade/results/crash-lab/ for `make crashstate`.
 """
