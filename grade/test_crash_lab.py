@@ -28,9 +28,8 @@ import crashreplay
 import fsimage
 import fsop
 from crashlab import (RESULTS, RULES, Hit, LabRun, example, failure, foreign_after_commit,
-                      foreign_before_commit, inconsistent_with, matching, promise_of, run_lab,
-                      unflushed_steps)
-from crashlog import CrashLog
+                      foreign_before_commit, inconsistent_with, latest, matching, promise_of,
+                      run_lab, unflushed_steps)
 from qemu import KERNEL, REPO, Machine
 
 Boot = Callable[..., Machine]
@@ -140,14 +139,6 @@ def commit_record_problems(lab: LabRun) -> list[str]:
                            f"header and the {len(slots)} log blocks written before it, "
                            f"uapi/fs.h's checksum is {want:#010x}")
     return bad
-
-
-def latest(log: CrashLog, before: int, block: int) -> Optional[bytes]:
-    """What the last write to block before log entry `before` wrote."""
-    for e in reversed(log.entries[:before]):
-        if not e.is_flush and e.sector <= block < e.sector + e.nr_sectors:
-            return log.data((e.index, block - e.sector))
-    return None
 
 
 def check_checksum(lab: LabRun) -> Optional[str]:
