@@ -15,11 +15,12 @@
 // that data.  Holding the data writes lets the log writes overtake them,
 // as they could on real hardware, so the mistake shows after a power cut.
 //
-// A write of the log header (a commit record, or the empty header after
-// it) lets the held writes go at once, right behind it: the disk gets the
-// header first, however long the commit took to come, so a commit that
-// did not wait shows every time.  A commit that waits for its ordered
-// data writes no header while they are held, and waits out the hold.
+// The empty log header that ends a commit lets the held writes go at
+// once, right behind it: the disk has the whole transaction, commit
+// record and home blocks, before their data, however long the commit took
+// to come, so a commit that did not wait shows every time.  A commit that
+// waits for its ordered data writes no header while they are held, and
+// waits out the hold.
 //
 // The hold is attached to the block layer (blk_attach_hold) the first
 // time it is asked for; before that nothing in dev/ sees it.
@@ -32,6 +33,7 @@
 #include "proc/syscall.h"
 #include "trap/trap.h"
 #include "dev/blk.h"
+#include "uapi/fs.h"
 #include "fs/fs.h"
 #include "debug/debug.h"
 
@@ -46,8 +48,8 @@ static struct {
   uint64 until[NHOLD];
 } h;
 
-// Put the log header's write in front of the held writes, and let them
-// all go now (h.lock held; there is room).
+// Put the empty log header's write in front of the held writes, and let
+// them all go now (h.lock held; there is room).
 static void
 overtake(struct blk_request *header)
 {
@@ -57,9 +59,17 @@ overtake(struct blk_request *header)
     h.until[i % NHOLD] = 0;
 }
 
-// blk_submit's hold: keep a write (a data write, or the log header's
-// while data writes are held), or let the request pass (0).  May be
-// called in interrupt context: it only queues.
+// Is req the write of an empty log header, the end of a commit?
+static int
+ends_commit(struct blk_request *req)
+{
+  return req->blockno == sb.logstart && req->nseg > 0 &&
+         ((struct logheader *)req->seg[0].addr)->n == 0;
+}
+
+// blk_submit's hold: keep a write (a data write, or the empty log
+// header's while data writes are held), or let the request pass (0).
+// May be called in interrupt context: it only queues.
 static int
 hold(struct blk_request *req)
 {
@@ -73,7 +83,7 @@ hold(struct blk_request *req)
       h.until[h.tail % NHOLD] = ticks + h.hold_ticks;
       h.tail++;
       kept = 1;
-    } else if (req->blockno == sb.logstart && h.head != h.tail) {
+    } else if (h.head != h.tail && ends_commit(req)) {
       overtake(req);
       kept = 1;
     }

@@ -155,8 +155,8 @@ home_slot(uint i)
 // The writes of a commit, in order: the n blocks data[0..n-1] to the log,
 // the commit record (write_header), the blocks to their homes.  Each step
 // must succeed before the next may start.  On a disk error, returns what
-// failed (for the console) and sets *blockno to the block that failed,
-// and the caller shuts the file system down.
+// failed (for the console) and sets *blockno to the block that failed (0
+// for a FLUSH), and the caller shuts the file system down.
 static const char *
 commit_writes(uint n, uchar **data, uint *blockno)
 {

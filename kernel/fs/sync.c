@@ -62,9 +62,11 @@ commit_and_flush(void)
  * @datasync: fdatasync: only the metadata needed to read the data back
  *            (Quire keeps no timestamps, so this is all of it anyway)
  *
- * Serves fsync(2), fdatasync(2) and msync(MS_SYNC).
+ * Serves fsync(2), fdatasync(2) and msync(MS_SYNC).  An error of the
+ * data does not stop the rest: what can be made durable still is.
  * Return: 0, or -EIO: a writeback error this open file has not seen yet
- * (reported once per open file), or a failed FLUSH.
+ * (reported once per open file; the first error wins), or a failed
+ * commit or FLUSH.
  */
 int
 vfs_fsync_range(struct file *file, loff_t start, loff_t end, int datasync)
