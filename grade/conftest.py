@@ -177,19 +177,30 @@ def machine(request: pytest.FixtureRequest, tmp_path: Path
         m.close()
 
 
+# Texts that tests record as their "summary" property, for the end of the
+# run (the error sweep's counts).
+SUMMARIES: list[str] = []
+
+
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    """Count a mutation test's result (test_mutations.py) into the score;
-    with pytest-xdist this runs in the controller, which prints it."""
+    """Count a mutation test's result (test_mutations.py) into the score,
+    and keep a test's summary; with pytest-xdist this runs in the
+    controller, which prints them."""
     import rules
     for name, value in report.user_properties:
-        if name == "mutation" and report.when == "call":
+        if report.when != "call":
+            continue
+        if name == "mutation":
             rules.record(*value)
+        elif name == "summary":
+            SUMMARIES.append(value)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """The mutation score of the rule tables (test_mutations.py), if run."""
+    """The tests' summaries, and the mutation score of the rule tables
+    (test_mutations.py), if run."""
     import rules
-    for line in rules.score_lines():
+    for line in "\n".join(SUMMARIES).splitlines() + rules.score_lines():
         terminalreporter.write_line(line)
 
 

@@ -324,15 +324,15 @@ def report(outcomes: list[errsweep.Outcome]) -> str:
     return "\n".join(lines + [o.describe() for o in outcomes if o.problems][:10])
 
 
-def test_error_sweep(reference, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_error_sweep(reference, tmp_path, record_property) -> None:  # type: ignore[no-untyped-def]
     """Every write request of the workload, once and for good; the reads of
     the cold run, spread over their kinds."""
     writes = both_modes(reference.writes)
     reads = both_modes(errplan.spread(reference.reads, lambda i: i.io + i.kind, 80))
     outcomes = run_sweep(reference, writes + reads, tmp_path)
     text = report(outcomes)
-    with capsys.disabled():
-        print(f"\nerror sweep: {len(writes)} write and {len(reads)} read injections\n{text}")
+    record_property("summary", f"error sweep: {len(writes)} write and {len(reads)} read "
+                               f"injections\n{text}")
     assert sum(o.hit for o in outcomes if o.injection.io == "write") >= 300
     assert sum(o.hit for o in outcomes if o.injection.io != "write") >= 100
     assert not any(o.problems for o in outcomes), text
